@@ -1,0 +1,3 @@
+from source_periskope.source import SourcePeriskope
+
+__all__ = ["SourcePeriskope"]

@@ -1,0 +1,182 @@
+"""Python components for what the manifest cannot express (referenced as source_periskope.components.X)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pkgutil
+from dataclasses import InitVar, dataclass, field
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+from airbyte_cdk.sources.declarative.transformations import RecordTransformation
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_periskope.normalize import (
+    NotATimestamp,
+    fill_missing,
+    normalize_timestamp,
+    org_phone_from_header,
+    parse_json_text,
+    snake_case_id,
+)
+
+logger = logging.getLogger("airbyte")
+
+
+def _path(response: requests.Response) -> str:
+    return requests.utils.urlparse(response.url).path if response.url else "?"
+
+
+def _bad_response(stream: str, response: requests.Response, problem: str) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=f"Stream {stream}: Periskope sent an unexpected response to {_path(response)}: {problem}.",
+        internal_message=f"{problem}; status {response.status_code}; first bytes {response.content[:200]!r}",
+        failure_type=FailureType.system_error,
+    )
+
+
+@dataclass
+class EnvelopeRecordExtractor(RecordExtractor):
+    """Takes the records out of Periskope's list envelope {from, to, count, <records key>: [...]}.
+
+    `records_keys` are tried in order (notifications arrive under `messages` or `notifictions`); an empty key means
+    the body itself is the list (GET /phones/all). A missing key is an empty page, as the SDK's types allow,
+    unless the envelope's count says records were sent: that is an error, never a silent stop.
+    """
+
+    records_keys: List[str]
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._keys = [
+            InterpolatedString.create(key, parameters=parameters).eval(self.config) or ""
+            for key in self.records_keys
+        ]
+        self._stream = parameters.get("name", "?")
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            kind = "an HTML page" if b"<html" in response.content[:500].lower() else "a body that is not JSON"
+            raise _bad_response(self._stream, response, f"{kind} with status {response.status_code}") from None
+        records = self._records_in(body, response)
+        for record in records:
+            if not isinstance(record, dict):
+                raise _bad_response(self._stream, response, f"a record that is not an object: {type(record).__name__}")
+        return records
+
+    def _records_in(self, body: Any, response: requests.Response) -> List[Any]:
+        if isinstance(body, list):
+            return body
+        if not isinstance(body, dict):
+            raise _bad_response(self._stream, response, f"a {type(body).__name__} instead of a list envelope")
+        for key in self._keys:
+            if key and key in body:
+                records = body[key]
+                if records is None:
+                    return []
+                if not isinstance(records, list):
+                    raise _bad_response(self._stream, response, f"'{key}' is a {type(records).__name__}, not a list")
+                return records
+        count = body.get("count")
+        if isinstance(count, int) and count > 0:
+            raise _bad_response(self._stream, response, f"count is {count} but no '{'/'.join(self._keys)}' key")
+        return []
+
+
+@lru_cache(maxsize=None)
+def _schema_properties(stream: str) -> Mapping[str, Any]:
+    raw = pkgutil.get_data("source_periskope", f"schemas/{stream}.json")
+    return json.loads(raw)["properties"] if raw else {}
+
+
+def _types(spec: Mapping[str, Any]) -> Set[str]:
+    declared = spec.get("type", [])
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+@dataclass
+class NormalizeRecord(RecordTransformation):
+    """Gives each record the shapes its stream's schema declares.
+
+    - JSON fields (object or array in the schema) that arrive as JSON-encoded strings are parsed; a string that
+      is not JSON is kept as it came and a warning names the stream and field.
+    - Nested WhatsApp id objects (`id`, `msg_id`, `latest_message.id`) become {from_me, id, remote, serialized}.
+    - date-time fields become RFC 3339 with an explicit UTC offset, fractional digits kept.
+    - Phone-scoped records always carry org_phone (the x-phone they were read through, if the API left it out).
+    String-typed fields (e.g. ack "3") are left alone.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    _warned: Set[Tuple[str, str]] = field(default_factory=set, init=False, repr=False)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name", "?")
+        properties = _schema_properties(self._stream)
+        self._json_fields: Dict[str, type] = {}
+        self._timestamp_fields: List[str] = []
+        self._id_fields: List[str] = []
+        for name, spec in properties.items():
+            types = _types(spec)
+            if "string" in types:
+                if spec.get("format") == "date-time":
+                    self._timestamp_fields.append(name)
+                continue
+            if "object" in types:
+                self._json_fields[name] = dict
+                if {"serialized", "remote"} <= set(spec.get("properties", {})):
+                    self._id_fields.append(name)
+            elif "array" in types:
+                self._json_fields[name] = list
+        self._has_org_phone = "org_phone" in properties
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        for name in self._json_fields:
+            value = record.get(name)
+            if isinstance(value, str):
+                record[name] = self._parsed(name, value)
+        for name in self._id_fields:
+            record[name] = snake_case_id(record.get(name))
+        latest = record.get("latest_message")
+        if isinstance(latest, dict) and "id" in latest:
+            latest["id"] = snake_case_id(latest["id"])
+        for name in self._timestamp_fields:
+            value = record.get(name)
+            if isinstance(value, str):
+                record[name] = self._timestamp(name, value)
+        if self._has_org_phone and stream_slice is not None:
+            fill_missing(record, "org_phone", org_phone_from_header(stream_slice.partition.get("phone")))
+
+    def _parsed(self, name: str, value: str) -> Any:
+        try:
+            return parse_json_text(value)
+        except ValueError:
+            self._warn_once(name, "is a string that is not JSON; it is kept as it came")
+            return value
+
+    def _timestamp(self, name: str, value: str) -> str:
+        try:
+            return normalize_timestamp(value)
+        except NotATimestamp:
+            self._warn_once(name, "is not a timestamp; it is kept as it came")
+            return value
+
+    def _warn_once(self, name: str, problem: str) -> None:
+        if (name, problem) not in self._warned:
+            self._warned.add((name, problem))
+            logger.warning(f"Stream {self._stream}: field {name} {problem} (further cases are not logged).")

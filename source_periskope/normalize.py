@@ -1,0 +1,73 @@
+"""Pure functions that give Periskope's odd value shapes one form each.
+
+The API returns the nested message `id` object in snake_case from REST and camelCase elsewhere, some JSON
+columns as JSON-encoded strings, and timestamps with 0 to 6 fractional digits and several offset spellings.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Mapping, MutableMapping, Optional
+
+import orjson
+
+_TIMESTAMP = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<fraction>\.\d+)?)?"
+    r"\s*(?P<offset>Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_UTC_SPELLINGS = {None, "Z", "z", "+00", "+00:00", "+0000", "-00", "-00:00", "-0000"}
+
+_ID_KEYS = {"fromMe": "from_me", "_serialized": "serialized"}
+
+
+class NotATimestamp(ValueError):
+    pass
+
+
+def normalize_timestamp(value: str) -> str:
+    """RFC 3339 with an explicit UTC offset, keeping the fractional digits the API sent.
+
+    '2024-05-13 11:19:34+00' -> '2024-05-13T11:19:34+00:00'; '2025-01-24T05:11:10.9Z' -> '...10.9+00:00';
+    a non-UTC offset is converted to UTC. Raises NotATimestamp for anything else.
+    """
+    match = _TIMESTAMP.match(value.strip())
+    if not match:
+        raise NotATimestamp(value)
+    time = match["time"] or "00:00:00"
+    if len(time) == 5:
+        time += ":00"
+    fraction = match["fraction"] or ""
+    offset = match["offset"]
+    if offset in _UTC_SPELLINGS:
+        return f"{match['date']}T{time}{fraction}+00:00"
+    if len(offset) == 3:
+        offset += ":00"
+    elif ":" not in offset:
+        offset = f"{offset[:3]}:{offset[3:]}"
+    moment = datetime.fromisoformat(f"{match['date']}T{time}{offset}").astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "+00:00"
+
+
+def parse_json_text(value: str) -> Any:
+    """The value a JSON-encoded string holds; raises ValueError when it is not JSON."""
+    return orjson.loads(value)
+
+
+def snake_case_id(value: Any) -> Any:
+    """The nested WhatsApp id object in one shape: {from_me, id, remote, serialized}."""
+    if not isinstance(value, Mapping):
+        return value
+    return {_ID_KEYS.get(key, key): item for key, item in value.items()}
+
+
+def org_phone_from_header(x_phone: Optional[str]) -> Optional[str]:
+    """The org_phone a record of this x-phone carries ('919876543210' -> '919876543210@c.us')."""
+    if x_phone and x_phone.isdigit():
+        return f"{x_phone}@c.us"
+    return None
+
+
+def fill_missing(record: MutableMapping[str, Any], field: str, value: Any) -> None:
+    if record.get(field) is None and value is not None:
+        record[field] = value

@@ -1,0 +1,42 @@
+import sys
+import traceback
+from datetime import datetime, timezone
+from typing import List
+
+import orjson
+from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.models import AirbyteErrorTraceMessage, AirbyteMessage, AirbyteMessageSerializer, AirbyteTraceMessage, TraceType, Type
+
+from source_periskope.source import SourcePeriskope
+
+
+def _source(args: List[str]) -> SourcePeriskope:
+    catalog_path = AirbyteEntrypoint.extract_catalog(args)
+    config_path = AirbyteEntrypoint.extract_config(args)
+    state_path = AirbyteEntrypoint.extract_state(args)
+    return SourcePeriskope(
+        catalog=SourcePeriskope.read_catalog(catalog_path) if catalog_path else None,
+        config=SourcePeriskope.read_config(config_path) if config_path else None,
+        state=SourcePeriskope.read_state(state_path) if state_path else None,
+    )
+
+
+def run() -> None:
+    args = sys.argv[1:]
+    try:
+        source = _source(args)
+    except Exception as error:  # a broken config, catalog or state file must still answer as a TRACE message
+        trace = AirbyteMessage(
+            type=Type.TRACE,
+            trace=AirbyteTraceMessage(
+                type=TraceType.ERROR,
+                emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
+                error=AirbyteErrorTraceMessage(
+                    message=f"Could not start source-periskope: {error}",
+                    stack_trace=traceback.format_exc(),
+                ),
+            ),
+        )
+        print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode())
+        sys.exit(1)
+    launch(source, args)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from airbyte_cdk.test.mock_http import HttpRequest
+
+from unit_tests.mock_server.config import API_KEY, BASE_URL, PHONE
+
+PATHS = {
+    "tickets": "/tickets",
+    "messages": "/chats/messages",
+    "chats": "/chats",
+    "contacts": "/contacts",
+    "notifications": "/chats/notifications",
+    "notes": "/note",
+    "reactions": "/reactions",
+    "phones": "/phones/all",
+}
+PHONE_SCOPED = {"messages", "chats", "notifications", "notes", "reactions"}
+
+
+class PeriskopeRequestBuilder:
+    """The exact request the connector must send: path, query and the auth and x-phone headers."""
+
+    def __init__(self, stream: str, phone: Optional[str] = PHONE) -> None:
+        self._path = PATHS[stream]
+        self._headers = {"Authorization": f"Bearer {API_KEY}"}
+        if stream in PHONE_SCOPED and phone:
+            self._headers["x-phone"] = phone
+        self._query: Dict[str, Any] = {}
+
+    @classmethod
+    def for_stream(cls, stream: str, phone: Optional[str] = PHONE) -> "PeriskopeRequestBuilder":
+        return cls(stream, phone)
+
+    def with_page(self, offset: int, limit: int = 100) -> "PeriskopeRequestBuilder":
+        self._query.update(offset=str(offset), limit=str(limit))
+        return self
+
+    def with_window(self, start_time: str, end_time: str) -> "PeriskopeRequestBuilder":
+        self._query.update(start_time=start_time, end_time=end_time)
+        return self
+
+    def build(self) -> HttpRequest:
+        return HttpRequest(url=f"{BASE_URL}{self._path}", query_params=self._query or None, headers=self._headers)

@@ -1,0 +1,80 @@
+"""Responses built from the contract's example responses (unit_tests/resource/http/response/<stream>.json)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Optional
+
+from airbyte_cdk.test.mock_http import HttpResponse
+from airbyte_cdk.test.mock_http.response_builder import find_template
+
+RECORDS_KEY = {
+    "tickets": "tickets",
+    "messages": "messages",
+    "chats": "chats",
+    "contacts": "contacts",
+    "notifications": "messages",
+    "notes": "notes",
+    "reactions": "reactions",
+    "phones": None,
+}
+ID_FIELD = {
+    "tickets": "ticket_id",
+    "messages": "message_id",
+    "chats": "chat_id",
+    "contacts": "contact_id",
+    "notifications": "notification_id",
+    "notes": "message_id",
+    "reactions": "reaction_id",
+    "phones": "phone_id",
+}
+CURSOR_FIELD = {
+    "tickets": "last_updated_at",
+    "messages": "timestamp",
+    "chats": "updated_at",
+    "contacts": "updated_at",
+    "notifications": "timestamp",
+    "notes": "timestamp",
+    "reactions": "timestamp",
+    "phones": "updated_at",
+}
+
+
+def template(stream: str) -> Any:
+    return find_template(stream, __file__)
+
+
+def example_records(stream: str) -> List[Dict[str, Any]]:
+    """The records of the contract's example response, as the API sends them."""
+    body = template(stream)
+    return copy.deepcopy(body if RECORDS_KEY[stream] is None else body[RECORDS_KEY[stream]])
+
+
+def a_record(stream: str, **fields: Any) -> Dict[str, Any]:
+    record = example_records(stream)[0]
+    record.update(fields)
+    return record
+
+
+def records(stream: str, count: int, newest: str = "2026-11-10T10:00:00+00:00", **fields: Any) -> List[Dict[str, Any]]:
+    """`count` distinct records, newest first, one minute apart."""
+    newest_time = datetime.fromisoformat(newest)
+    made = []
+    for position in range(count):
+        moment = (newest_time - timedelta(minutes=position)).isoformat()
+        made.append(a_record(stream, **{ID_FIELD[stream]: f"{stream}-{position}", CURSOR_FIELD[stream]: moment, **fields}))
+    return made
+
+
+def page(stream: str, page_records: List[Dict[str, Any]], offset: int = 0, records_key: Optional[str] = None) -> HttpResponse:
+    key = records_key or RECORDS_KEY[stream]
+    if key is None:
+        return HttpResponse(json.dumps(page_records))
+    body = {"from": offset + 1, "to": offset + len(page_records), "count": len(page_records), key: page_records}
+    return HttpResponse(json.dumps(body))
+
+
+def error(status: int, body: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None) -> HttpResponse:
+    return HttpResponse(json.dumps(body or {"message": f"error {status}"}), status_code=status, headers=headers or {})

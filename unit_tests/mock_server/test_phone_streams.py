@@ -1,0 +1,188 @@
+"""Chats, messages, notifications, notes and reactions: per WhatsApp number (x-phone), in start_time/end_time windows.
+
+Time is frozen at NOW; with start_date 2026-10-01 and 30-day windows the connector reads two closed windows:
+[2026-10-01T00:00:00Z, 2026-10-31T00:00:00Z] and [2026-10-31T00:00:00Z, NOW + 1 s] (end_time is sent one second
+past each window's last second, so consecutive windows share one second and no fractional timestamp falls between).
+"""
+
+import pytest
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker
+from freezegun import freeze_time
+
+from unit_tests.mock_server.config import OTHER_PHONE, PHONE, ConfigBuilder
+from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
+from unit_tests.mock_server.response_builder import CURSOR_FIELD, ID_FIELD, a_record, example_records, page, records
+from unit_tests.mock_server.utils import final_state, read_stream, record_data
+
+NOW = "2026-11-15T12:00:00Z"
+PHONE_STREAMS = ["chats", "messages", "notifications", "notes", "reactions"]
+FIRST_WINDOW = ("2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z")
+SECOND_WINDOW = ("2026-10-31T00:00:00Z", "2026-11-15T12:00:01Z")
+
+
+def window_request(stream, window, offset=0, phone=PHONE, limit=100):
+    return PeriskopeRequestBuilder.for_stream(stream, phone).with_window(*window).with_page(offset, limit).build()
+
+
+def empty(stream):
+    return page(stream, [])
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_incremental_first_sync_reads_closed_windows_from_start_date(stream):
+    with HttpMocker() as http:
+        http.get(window_request(stream, FIRST_WINDOW), page(stream, records(stream, 3, newest="2026-10-20T10:00:00+00:00")))
+        http.get(window_request(stream, SECOND_WINDOW), page(stream, records(stream, 2, newest="2026-11-15T11:00:00.25+00:00")))
+        output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build())
+
+    assert len(output.records) == 5
+    (phone_state,) = final_state(output)["states"]
+    assert phone_state["partition"] == {"phone": PHONE}
+    # Both windows were read, so the state moves to their end (less the 5-minute settle margin).
+    assert phone_state["cursor"][CURSOR_FIELD[stream]] == "2026-11-15T11:55:00Z"
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_every_field_of_the_contract_example_is_emitted_normalised(stream):
+    example = example_records(stream)
+    cursor = CURSOR_FIELD[stream]
+    for record in example:
+        record[cursor] = "2026-11-01T08:00:00.5+00:00"
+    with HttpMocker() as http:
+        http.get(window_request(stream, FIRST_WINDOW), empty(stream))
+        http.get(window_request(stream, SECOND_WINDOW), page(stream, example))
+        output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build())
+
+    emitted = record_data(output)
+    assert len(emitted) == len(example)
+    assert {key for key, value in example[0].items() if value is not None} <= set(emitted[0])
+    assert emitted[0][cursor] == "2026-11-01T08:00:00.5+00:00"
+    assert emitted[0]["org_phone"] == example[0]["org_phone"]
+    if "id" in example[0]:
+        assert {"from_me", "id", "remote", "serialized"} <= set(emitted[0]["id"])
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_pages_within_a_window_until_a_short_page(stream):
+    first_page = records(stream, 100, newest="2026-11-10T00:00:00+00:00")
+    second_page = [dict(r, **{ID_FIELD[stream]: r[ID_FIELD[stream]] + "-b"}) for r in records(stream, 7, newest="2026-11-01T00:00:00+00:00")]
+    with HttpMocker() as http:
+        http.get(window_request(stream, FIRST_WINDOW), empty(stream))
+        http.get(window_request(stream, SECOND_WINDOW, offset=0), page(stream, first_page))
+        http.get(window_request(stream, SECOND_WINDOW, offset=100), page(stream, second_page, offset=100))
+        output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build())
+
+    assert len(output.records) == 107
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_second_sync_asks_only_for_what_is_new(stream):
+    state = {"states": [{"partition": {"phone": PHONE}, "cursor": {CURSOR_FIELD[stream]: "2026-11-15T10:00:00Z"}}]}
+    with HttpMocker() as http:
+        # One second of overlap below the state: an API whose start_time is exclusive still misses nothing.
+        http.get(window_request(stream, ("2026-11-15T09:59:59Z", "2026-11-15T12:00:01Z")),
+                 page(stream, records(stream, 1, newest="2026-11-15T11:00:00+00:00")))
+        output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build(), state=state)
+
+    assert len(output.records) == 1
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_lookback_rereads_recent_days_to_catch_later_changes(stream):
+    """A message edited, deleted or reacted to after it was synced keeps its timestamp: only a lookback re-reads it."""
+    state = {"states": [{"partition": {"phone": PHONE}, "cursor": {CURSOR_FIELD[stream]: "2026-11-15T10:00:00Z"}}]}
+    changed = a_record(stream, **{CURSOR_FIELD[stream]: "2026-11-10T09:00:00+00:00", "updated_at": "2026-11-15T11:00:00+00:00"})
+    with HttpMocker() as http:
+        http.get(window_request(stream, ("2026-11-08T09:59:59Z", "2026-11-15T12:00:01Z")), page(stream, [changed]))
+        output = read_stream(stream, SyncMode.incremental, ConfigBuilder().with_lookback_days(7).build(), state=state)
+
+    assert [r[ID_FIELD[stream]] for r in record_data(output)] == [changed[ID_FIELD[stream]]]
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_each_number_is_read_with_its_own_x_phone_and_state(stream):
+    state = {"states": [{"partition": {"phone": PHONE}, "cursor": {CURSOR_FIELD[stream]: "2026-11-15T10:00:00Z"}}]}
+    config = ConfigBuilder().with_phone_number("+91 98765-43210").with_additional_phone_numbers(["+91 85271 84400"]).build()
+    with HttpMocker() as http:
+        http.get(window_request(stream, ("2026-11-15T09:59:59Z", "2026-11-15T12:00:01Z"), phone=PHONE), empty(stream))
+        # The added number has no state yet: it is backfilled from start_date.
+        http.get(window_request(stream, FIRST_WINDOW, phone=OTHER_PHONE), empty(stream))
+        http.get(window_request(stream, SECOND_WINDOW, phone=OTHER_PHONE),
+                 page(stream, records(stream, 2, org_phone=f"{OTHER_PHONE}@c.us")))
+        output = read_stream(stream, SyncMode.incremental, config, state=state)
+
+    assert {r["org_phone"] for r in record_data(output)} == {f"{OTHER_PHONE}@c.us"}
+    phones = {s["partition"]["phone"] for s in final_state(output)["states"]}
+    assert phones == {PHONE, OTHER_PHONE}
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_single_number_state_is_migrated_to_the_primary_number(stream):
+    legacy_state = {CURSOR_FIELD[stream]: "2026-11-15T10:00:00Z"}
+    with HttpMocker() as http:
+        http.get(window_request(stream, ("2026-11-15T09:59:59Z", "2026-11-15T12:00:01Z")), empty(stream))
+        output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build(), state=legacy_state)
+
+    assert final_state(output)["states"][0]["partition"] == {"phone": PHONE}
+
+
+@pytest.mark.parametrize("stream", PHONE_STREAMS)
+@freeze_time(NOW)
+def test_full_refresh_reads_all_history_whatever_the_start_date(stream):
+    config = ConfigBuilder().with_window_days(3650).build()
+    with HttpMocker() as http:
+        http.get(window_request(stream, ("2009-01-01T00:00:00Z", "2018-12-30T00:00:00Z")),
+                 page(stream, records(stream, 1, newest="2015-05-05T05:05:05+00:00")))
+        http.get(window_request(stream, ("2018-12-30T00:00:00Z", "2026-11-15T12:00:01Z")), page(stream, example_records(stream)))
+        output = read_stream(stream, SyncMode.full_refresh, config)
+
+    assert len(output.records) == 1 + len(example_records(stream))
+
+
+@freeze_time(NOW)
+def test_records_missing_org_phone_get_the_number_they_were_read_through():
+    message = a_record("messages")
+    del message["org_phone"]
+    with HttpMocker() as http:
+        http.get(window_request("messages", FIRST_WINDOW), empty("messages"))
+        http.get(window_request("messages", SECOND_WINDOW), page("messages", [message]))
+        output = read_stream("messages", SyncMode.incremental, ConfigBuilder().build())
+
+    assert record_data(output)[0]["org_phone"] == f"{PHONE}@c.us"
+
+
+@pytest.mark.parametrize("records_key", ["messages", "notifictions", "notifications"])
+@freeze_time(NOW)
+def test_notifications_accept_each_records_key_the_docs_and_sdk_use(records_key):
+    with HttpMocker() as http:
+        http.get(window_request("notifications", FIRST_WINDOW), page("notifications", [], records_key=records_key))
+        http.get(window_request("notifications", SECOND_WINDOW),
+                 page("notifications", example_records("notifications"), records_key=records_key))
+        output = read_stream("notifications", SyncMode.incremental, ConfigBuilder().build())
+
+    assert len(output.records) == 1
+
+
+@freeze_time(NOW)
+def test_camel_case_ids_and_json_strings_are_normalised():
+    notification = a_record("notifications", recipientids='["919537851844@c.us"]', metadata='not json {',
+                            timestamp="2026-11-01 08:00:00+00")
+    with HttpMocker() as http:
+        http.get(window_request("notifications", FIRST_WINDOW), empty("notifications"))
+        http.get(window_request("notifications", SECOND_WINDOW), page("notifications", [notification]))
+        output = read_stream("notifications", SyncMode.incremental, ConfigBuilder().build())
+
+    emitted = record_data(output)[0]
+    assert emitted["id"]["from_me"] is True and "fromMe" not in emitted["id"]
+    assert emitted["recipientids"] == ["919537851844@c.us"]
+    assert emitted["metadata"] == "not json {"  # kept as it came, with a warning
+    assert emitted["timestamp"] == "2026-11-01T08:00:00+00:00"
+    assert output.is_in_logs("field metadata is a string that is not JSON")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import pkgutil
+import random
+import time
+from email.utils import parsedate_to_datetime
 from dataclasses import InitVar, dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple, Union
 
 import orjson
 import requests
@@ -15,6 +18,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -180,3 +184,76 @@ class NormalizeRecord(RecordTransformation):
         if (name, problem) not in self._warned:
             self._warned.add((name, problem))
             logger.warning(f"Stream {self._stream}: field {name} {problem} (further cases are not logged).")
+
+
+# An X-RateLimit-Reset above this is an epoch time (seconds since 1970), below it a number of seconds to wait.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+def _seconds_from_retry_after(value: str, now: float) -> Optional[float]:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).timestamp() - now
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _seconds_from_reset(value: str, now: float) -> Optional[float]:
+    try:
+        reset = float(value)
+    except ValueError:
+        return None
+    return reset - now if reset > _EPOCH_THRESHOLD else reset
+
+
+@dataclass
+class RateLimitBackoff(BackoffStrategy):
+    """How long to wait before retrying a rate-limited or failed request, from what the response says.
+
+    Periskope documents X-RateLimit-* headers but not their units, nor Retry-After, so every plausible form is
+    read: Retry-After in seconds or as an HTTP date, else X-RateLimit-Reset as an epoch time or as seconds to
+    wait, else exponential backoff with jitter. Each wait is logged once, with the stream and the path.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    factor: Union[float, str] = 2
+    max_wait_seconds: Union[float, str] = 600
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name", "?")
+        self._factor = float(InterpolatedString.create(str(self.factor), parameters=parameters).eval(self.config))
+        self._max_wait = float(InterpolatedString.create(str(self.max_wait_seconds), parameters=parameters).eval(self.config))
+
+    def backoff_time(
+        self,
+        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        attempt_count: int,
+    ) -> Optional[float]:
+        wait = None
+        if isinstance(response_or_exception, requests.Response):
+            wait = self.wait_from_headers(response_or_exception.headers, time.time())
+        if wait is None:
+            wait = self._factor * 2 ** max(attempt_count - 1, 0) + random.uniform(0, self._factor)
+        wait = min(max(wait, 0.5), self._max_wait)
+        logger.info(f"Stream {self._stream}: {self._cause(response_or_exception)}; retrying in {wait:.1f} s (attempt {attempt_count}).")
+        return wait
+
+    @staticmethod
+    def wait_from_headers(headers: Mapping[str, str], now: float) -> Optional[float]:
+        if headers.get("Retry-After"):
+            wait = _seconds_from_retry_after(headers["Retry-After"], now)
+            if wait is not None:
+                return wait
+        if headers.get("X-RateLimit-Reset"):
+            return _seconds_from_reset(headers["X-RateLimit-Reset"], now)
+        return None
+
+    @staticmethod
+    def _cause(response_or_exception: Any) -> str:
+        if isinstance(response_or_exception, requests.Response):
+            return f"HTTP {response_or_exception.status_code} from {_path(response_or_exception)}"
+        return f"{type(response_or_exception).__name__} (connection problem)"

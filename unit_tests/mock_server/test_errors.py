@@ -1,0 +1,143 @@
+"""Rate limits, server faults and bad responses: retried when they can clear, clear errors when they cannot."""
+
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from freezegun import freeze_time
+
+from unit_tests.mock_server.config import API_KEY, ConfigBuilder
+from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
+from unit_tests.mock_server.response_builder import error, example_records, page, records
+from unit_tests.mock_server.utils import read_stream
+
+NOW = "2026-11-15T12:00:00Z"
+NOW_EPOCH = 1794744000  # NOW as epoch seconds
+
+
+def tickets_request(offset=0):
+    return PeriskopeRequestBuilder.for_stream("tickets").with_page(offset).build()
+
+
+def stream_error(output, stream):
+    """The error the failing stream reported (the sync's summary error follows it)."""
+    return next(e.trace.error for e in output.errors if e.trace.error.stream_descriptor and e.trace.error.stream_descriptor.name == stream)
+
+
+def everything_printed(output):
+    return "\n".join(str(message) for message in [*output.logs, *output.trace_messages, *output.records_and_state_messages])
+
+
+def read_tickets(expect_error=False):
+    return read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build(), expect_error=expect_error)
+
+
+@freeze_time(NOW)
+def test_429_waits_as_retry_after_says_then_succeeds():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(429, headers={"Retry-After": "7"}), page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert len(output.records) == 2
+    assert output.is_in_logs(r"Stream tickets: HTTP 429 from /v1/tickets; retrying in 7.0 s")
+
+
+@freeze_time(NOW)
+def test_429_with_an_http_date_retry_after():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(429, headers={"Retry-After": "Sun, 15 Nov 2026 12:00:30 GMT"}),
+                                     page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert output.is_in_logs(r"retrying in 30.0 s")
+
+
+@freeze_time(NOW)
+def test_429_with_an_epoch_rate_limit_reset():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(429, headers={"X-RateLimit-Reset": str(NOW_EPOCH + 12)}),
+                                     page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert output.is_in_logs(r"retrying in 12.0 s")
+
+
+@freeze_time(NOW)
+def test_429_with_seconds_to_reset():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(429, headers={"X-RateLimit-Reset": "4"}), page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert output.is_in_logs(r"retrying in 4.0 s")
+
+
+@freeze_time(NOW)
+def test_429_without_headers_backs_off_exponentially():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(429), error(429), page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert len(output.records) == 2
+    assert output.is_in_logs(r"attempt 2\)")
+
+
+@freeze_time(NOW)
+def test_server_errors_are_retried():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(500), error(502), error(503), error(504), page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert len(output.records) == 2
+
+
+@freeze_time(NOW)
+def test_persistent_server_errors_fail_the_stream_with_a_clear_error():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(503)] * 9)
+        output = read_tickets(expect_error=True)
+
+    assert output.errors, "the sync must fail, not succeed with records missing"
+    assert "tickets" in output.get_formatted_error_message()
+
+
+@freeze_time(NOW)
+def test_401_is_a_config_error_a_person_can_act_on():
+    with HttpMocker() as http:
+        http.get(tickets_request(), error(401, {"message": "Invalid API key"}))
+        output = read_tickets(expect_error=True)
+
+    failure = stream_error(output, "tickets")
+    assert failure.failure_type.value == "config_error"
+    assert "the API key was rejected" in failure.message
+    assert API_KEY not in everything_printed(output)
+
+
+@freeze_time(NOW)
+def test_422_shows_the_servers_message():
+    body = {"code": "VALIDATION_ERROR", "fields": {"limit": {"message": "Limit should be less than 2000"}},
+            "message": "Limit should be less than 2000", "name": "Validation Error", "status": 422}
+    with HttpMocker() as http:
+        http.get(tickets_request(), error(422, body))
+        output = read_tickets(expect_error=True)
+
+    failure = stream_error(output, "tickets")
+    assert failure.failure_type.value == "config_error"
+    assert "Limit should be less than 2000" in failure.message
+
+
+@freeze_time(NOW)
+def test_an_html_page_with_status_200_fails_naming_the_stream_and_path():
+    with HttpMocker() as http:
+        http.get(tickets_request(), HttpResponse("<html><body>Bad gateway</body></html>", 200))
+        output = read_tickets(expect_error=True)
+
+    assert "Stream tickets: Periskope sent an unexpected response to /v1/tickets: an HTML page" in output.get_formatted_error_message()
+
+
+@freeze_time(NOW)
+def test_a_page_that_claims_records_but_has_none_fails_instead_of_ending_the_list():
+    with HttpMocker() as http:
+        http.get(tickets_request(), page("tickets", records("tickets", 100)))
+        http.get(tickets_request(100), HttpResponse('{"from": 101, "to": 150, "count": 50}', 200))
+        output = read_tickets(expect_error=True)
+
+    assert "count is 50 but no 'tickets' key" in output.get_formatted_error_message()
+    assert len(output.records) == 100

@@ -19,7 +19,9 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.check import check_connection
-from source_periskope.config import try_normalize_config
+from source_periskope.api import ApiProblem
+from source_periskope.config import PHONES_KEY, try_normalize_config
+from source_periskope.phones import phones_to_read
 from source_periskope.state import use_closed_window_state
 
 
@@ -82,4 +84,8 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         self._raise_config_problem()
+        try:
+            self._config[PHONES_KEY] = phones_to_read(self._config)
+        except ApiProblem as problem:
+            raise AirbyteTracedException(message=str(problem), failure_type=FailureType.config_error) from None
         yield from super().read(logger, config, catalog, state)

@@ -9,7 +9,7 @@ import requests_mock
 from airbyte_cdk.models import Status
 
 from source_periskope import SourcePeriskope
-from source_periskope import check as check_module
+from source_periskope import api as check_module
 from unit_tests.mock_server.config import API_KEY, BASE_URL, OTHER_PHONE, PHONE, ConfigBuilder
 
 PHONES = [
@@ -60,7 +60,7 @@ def test_check_warns_about_a_disconnected_phone_but_succeeds(caplog):
         status = run_check(ConfigBuilder().with_additional_phone_numbers([OTHER_PHONE]).build())
 
     assert status.status == Status.SUCCEEDED
-    assert f"{OTHER_PHONE}@c.us is DISCONNECTED" in caplog.text
+    assert f"Phone {OTHER_PHONE} is DISCONNECTED" in caplog.text
 
 
 def test_check_shows_the_servers_422_message():

@@ -1,0 +1,63 @@
+"""Plain requests for the few calls made outside the declarative streams (check, phone discovery).
+
+No retries and short timeouts: these run before a sync and must answer within seconds even when the host does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Mapping, Optional
+
+import requests
+
+TIMEOUT_SECONDS = (5, 10)  # connect, read
+
+
+class ApiProblem(Exception):
+    """A failure a person can act on; the message never contains the API key."""
+
+
+def get(config: Mapping[str, Any], path: str, phone: Optional[str] = None, **params: Any) -> requests.Response:
+    headers = {"Authorization": f"Bearer {config['api_key']}", "Accept": "application/json"}
+    if phone:
+        headers["x-phone"] = phone
+    try:
+        return requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS)
+    except requests.exceptions.RequestException as error:
+        raise ApiProblem(
+            f"Could not reach Periskope at {config['base_url']} ({type(error).__name__}). "
+            "Check base_url and that this machine can reach the API."
+        ) from None
+
+
+def server_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or ""
+    if isinstance(body, dict):
+        return " ".join(str(part) for part in (body.get("message"), body.get("fields")) if part)
+    return ""
+
+
+def organisation_phones(config: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+    """GET /phones/all: every phone of the key's organisation (an org-level call that needs only the key)."""
+    response = get(config, "/phones/all")
+    if response.status_code == 401:
+        raise ApiProblem(
+            "Periskope rejected the API key (401 Unauthorized). Copy a valid key from Settings > API in the "
+            "Periskope console."
+        )
+    if response.status_code != 200:
+        raise ApiProblem(f"Periskope answered {response.status_code} to GET /phones/all: {server_message(response)}".strip())
+    try:
+        phones = response.json()
+    except ValueError:
+        raise ApiProblem(f"GET /phones/all at {config['base_url']} did not answer JSON: is base_url right?") from None
+    if not isinstance(phones, list):
+        raise ApiProblem("GET /phones/all did not answer a list of phones.")
+    return [phone for phone in phones if isinstance(phone, dict)]
+
+
+def phone_digits(phone: Mapping[str, Any]) -> str:
+    """'918527184400@c.us' -> '918527184400' (empty when the phone has no number yet)."""
+    return str(phone.get("org_phone") or "").split("@")[0]

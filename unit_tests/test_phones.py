@@ -1,0 +1,58 @@
+import requests_mock
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
+from freezegun import freeze_time
+
+from source_periskope.config import PHONES_KEY, normalize_config
+from source_periskope.phones import phones_to_read, resolve
+from unit_tests.mock_server.config import API_KEY, BASE_URL, OTHER_PHONE, PHONE, ConfigBuilder
+from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
+from unit_tests.mock_server.response_builder import page, records
+from unit_tests.mock_server.utils import read_stream, record_data
+
+ORGANISATION = [
+    {"org_phone": f"{PHONE}@c.us", "phone_id": "phone-aaaaaaaaaaaaaaaa", "wa_state": "CONNECTED"},
+    {"org_phone": f"{OTHER_PHONE}@c.us", "phone_id": "phone-bbbbbbbbbbbbbbbb", "wa_state": "DISCONNECTED"},
+    {"org_phone": None, "phone_id": "phone-cccccccccccccccc", "wa_state": "DISCONNECTED"},
+]
+
+
+def test_a_phone_given_as_digits_and_as_its_id_is_read_once_under_its_digits():
+    resolved, _ = resolve([PHONE, "phone-aaaaaaaaaaaaaaaa", "phone-bbbbbbbbbbbbbbbb"], ORGANISATION, all_phones=False)
+    assert resolved == [PHONE, OTHER_PHONE]
+
+
+def test_all_phones_adds_every_phone_of_the_organisation_and_warns_about_disconnected_ones():
+    resolved, warnings = resolve([PHONE], ORGANISATION, all_phones=True)
+    assert resolved == [PHONE, OTHER_PHONE, "phone-cccccccccccccccc"]
+    assert [w.split(" is ")[0] for w in warnings] == [f"Phone {OTHER_PHONE}", "Phone phone-cccccccccccccccc"]
+
+
+def test_no_lookup_when_every_number_is_given_as_digits():
+    config = normalize_config({"api_key": "k", "phone_number": PHONE, "additional_phone_numbers": [OTHER_PHONE]})
+    with requests_mock.Mocker():  # any request fails the test
+        assert phones_to_read(config) == [PHONE, OTHER_PHONE]
+
+
+def test_phone_ids_are_read_as_given_when_the_phone_list_is_unavailable():
+    config = normalize_config({"api_key": "k", "phone_number": "phone-aaaaaaaaaaaaaaaa", "base_url": BASE_URL})
+    with requests_mock.Mocker() as http:
+        http.get(f"{BASE_URL}/phones/all", status_code=503)
+        assert phones_to_read(config) == ["phone-aaaaaaaaaaaaaaaa"]
+
+
+@freeze_time("2026-11-15T12:00:00Z")
+def test_sync_all_phones_reads_each_phone_with_its_own_x_phone_and_org_streams_once():
+    config = ConfigBuilder().with_values(sync_all_phones=True).build()
+    phones_request = HttpRequest(url=f"{BASE_URL}/phones/all", headers={"Authorization": f"Bearer {API_KEY}"})
+    windows = [("2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z"), ("2026-10-31T00:00:00Z", "2026-11-15T12:00:01Z")]
+    with HttpMocker() as http:
+        http.get(phones_request, page("phones", ORGANISATION[:2]))
+        for phone in (PHONE, OTHER_PHONE):
+            for window in windows:
+                http.get(PeriskopeRequestBuilder.for_stream("notes", phone).with_window(*window).with_page(0).build(),
+                         page("notes", records("notes", 1, org_phone=f"{phone}@c.us")))
+        output = read_stream("notes", SyncMode.incremental, config)
+        http.assert_number_of_calls(phones_request, 1)
+
+    assert sorted({r["org_phone"] for r in record_data(output)}) == [f"{OTHER_PHONE}@c.us", f"{PHONE}@c.us"]

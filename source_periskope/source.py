@@ -21,6 +21,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_periskope.check import check_connection
 from source_periskope.api import ApiProblem
 from source_periskope.config import PHONES_KEY, try_normalize_config
+from source_periskope.history import skip_empty_history
 from source_periskope.phones import phones_to_read
 from source_periskope.state import use_closed_window_state
 
@@ -33,6 +34,20 @@ def full_refresh_streams(catalog: Optional[ConfiguredAirbyteCatalog]) -> List[st
     if not catalog:
         return []
     return [entry.stream.name for entry in catalog.streams if entry.sync_mode == SyncMode.full_refresh]
+
+
+def streams_without_state(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:
+    """Streams that will read from their start: full refresh, or incremental with no saved state yet."""
+    with_state = {
+        message.stream.stream_descriptor.name
+        for message in state or []
+        if message.stream is not None and message.stream.stream_state
+    }
+    return [
+        entry.stream.name
+        for entry in catalog.streams
+        if entry.sync_mode == SyncMode.full_refresh or entry.stream.name not in with_state
+    ]
 
 
 class SourcePeriskope(ConcurrentDeclarativeSource):
@@ -88,4 +103,5 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
             self._config[PHONES_KEY] = phones_to_read(self._config)
         except ApiProblem as problem:
             raise AirbyteTracedException(message=str(problem), failure_type=FailureType.config_error) from None
+        skip_empty_history(self._config, streams_without_state(catalog, state))
         yield from super().read(logger, config, catalog, state)

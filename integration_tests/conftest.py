@@ -1,0 +1,21 @@
+import pytest
+
+from integration_tests.fake_periskope import FakePeriskope
+
+
+@pytest.fixture
+def fake_server():
+    """A fresh fake Periskope (two connected numbers with partly overlapping group chats) per test."""
+    with FakePeriskope(seed=7).start() as server:
+        yield server
+
+
+def connector_config(server, **overrides):
+    numbers = [phone["number"] for phone in server.phones if phone["wa_state"] == "CONNECTED"]
+    return {
+        "api_key": server.api_key,
+        "phone_number": numbers[0],
+        "additional_phone_numbers": numbers[1:],
+        "base_url": server.base_url,
+        **overrides,
+    }

@@ -1,0 +1,25 @@
+"""Airbyte's standard tests (FAST) for this Python-package connector, in-process, against the fake server."""
+
+import pytest
+from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
+
+from integration_tests.fake_periskope import FakePeriskope
+from source_periskope import SourcePeriskope
+
+STANDARD_TESTS_PORT = 18765  # the port acceptance-test-config.yml's configs name
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fake_server_for_the_standard_tests():
+    with FakePeriskope(port=STANDARD_TESTS_PORT).start() as server:
+        yield server
+
+
+class TestAirbyteStandardTests(SourceTestSuiteBase):
+    connector = SourcePeriskope
+
+    @classmethod
+    def create_connector(cls, scenario):
+        # The concurrent source reads its config when it is built, so build it with the scenario's config.
+        config = scenario.get_config_dict(connector_root=cls.get_connector_root_dir(), empty_if_missing=True) if scenario else None
+        return SourcePeriskope(config=config)

@@ -17,9 +17,10 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies import OffsetIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
-from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.normalize import (
@@ -257,3 +258,49 @@ class RateLimitBackoff(BackoffStrategy):
         if isinstance(response_or_exception, requests.Response):
             return f"HTTP {response_or_exception.status_code} from {_path(response_or_exception)}"
         return f"{type(response_or_exception).__name__} (connection problem)"
+
+
+@dataclass
+class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
+    """Offset/limit paging that fails instead of looping forever when the API ignores `offset`.
+
+    A full page whose records are exactly those of the page before means the server served the same page again;
+    the CDK's OffsetIncrement would ask for the next offset endlessly. The page size is read from the config once,
+    not re-evaluated against every decoded page.
+    """
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if isinstance(self.page_size, str):
+            self.page_size = int(InterpolatedString.create(self.page_size, parameters=parameters).eval(self.config))
+        super().__post_init__(parameters)
+        self._stream = parameters.get("name", "?")
+        self._previous_page_edges: Optional[Tuple[Any, Any]] = None
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any] = None,
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        token = super().next_page_token(
+            response, last_page_size, last_record, last_page_token_value,
+            page_size_override=page_size_override, stream_slice=stream_slice,
+        )
+        if token is None:
+            self._previous_page_edges = None
+            return None
+        edges = (last_page_token_value, dict(last_record.data) if last_record is not None else None)
+        if self._previous_page_edges is not None and edges[1] == self._previous_page_edges[1]:
+            raise AirbyteTracedException(
+                message=(
+                    f"Stream {self._stream}: Periskope returned the same page for offset {self._previous_page_edges[0]} "
+                    f"and offset {last_page_token_value} of {_path(response)}: it seems to ignore `offset`. "
+                    "Stopped rather than read the same records forever."
+                ),
+                failure_type=FailureType.system_error,
+            )
+        self._previous_page_edges = edges
+        return token

@@ -138,6 +138,8 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     normalized["page_size"] = _bounded_int(config, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     normalized["window_days"] = _bounded_int(config, "window_days", DEFAULT_WINDOW_DAYS, 1, 3650)
     normalized["lookback_days"] = _bounded_int(config, "lookback_days", 0, 0, 365)
+    normalized["max_retries"] = _bounded_int(config, "max_retries", 8, 0, 20)
+    normalized["request_timeout_seconds"] = _bounded_int(config, "request_timeout_seconds", 60, 1, 600)
     return normalized
 
 

@@ -26,8 +26,12 @@ from source_periskope.phones import phones_to_read
 from source_periskope.state import use_closed_window_state
 
 
-def load_manifest() -> MutableMapping[str, Any]:
-    return yaml.safe_load(pkgutil.get_data("source_periskope", "manifest.yaml"))
+def load_manifest(config: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
+    manifest = yaml.safe_load(pkgutil.get_data("source_periskope", "manifest.yaml"))
+    if config and "request_timeout_seconds" in config:
+        # The manifest schema takes the read timeout as a number only, so it cannot interpolate the config.
+        manifest["definitions"]["requester"]["read_timeout_in_seconds"] = config["request_timeout_seconds"]
+    return manifest
 
 
 def full_refresh_streams(catalog: Optional[ConfiguredAirbyteCatalog]) -> List[str]:
@@ -65,7 +69,7 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
     ) -> None:
         normalized, self._config_problem = try_normalize_config(config, full_refresh_streams(catalog))
         super().__init__(
-            catalog=catalog, config=normalized, state=state, source_config=load_manifest(), **kwargs
+            catalog=catalog, config=normalized, state=state, source_config=load_manifest(normalized), **kwargs
         )
         use_closed_window_state(self._constructor)
 

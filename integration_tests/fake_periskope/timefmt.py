@@ -23,21 +23,28 @@ class TimeFormatError(ValueError):
     """A start_time/end_time value the API would reject."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _date_text(days_since_epoch: int) -> str:
-    return (_EPOCH + dt.timedelta(days=days_since_epoch)).isoformat()
+US_PER_MINUTE = 60 * US_PER_SECOND
+
+
+@functools.lru_cache(maxsize=65536)
+def _minute_text(minutes_since_epoch: int) -> str:
+    """'YYYY-MM-DDTHH:MM:' for a minute; cached because pages share minutes."""
+    moment = _EPOCH_DATETIME + dt.timedelta(minutes=minutes_since_epoch)
+    return moment.strftime("%Y-%m-%dT%H:%M:")
+
+
+# Lookup tables: format_ts runs twice per generated message, so avoid formatting work.
+_SECONDS_TEXT = tuple(f"{n:02d}" for n in range(60))
+_MILLISECOND_FRACTIONS = ("",) + tuple(f".{n:03d}".rstrip("0") for n in range(1, 1000))
 
 
 def format_ts(us: int) -> str:
     """Render epoch microseconds as the API does (0-6 fractional digits, +00:00)."""
-    days, rest = divmod(us, US_PER_DAY)
+    minutes, rest = divmod(us, US_PER_MINUTE)
     seconds, fraction = divmod(rest, US_PER_SECOND)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    clock = f"{_date_text(days)}T{hours:02d}:{minutes:02d}:{seconds:02d}"
-    if fraction:
-        return f"{clock}.{f'{fraction:06d}'.rstrip('0')}+00:00"
-    return f"{clock}+00:00"
+    if fraction % 1000 == 0:  # whole milliseconds (or seconds): a table lookup
+        return f"{_minute_text(minutes)}{_SECONDS_TEXT[seconds]}{_MILLISECOND_FRACTIONS[fraction // 1000]}+00:00"
+    return f"{_minute_text(minutes)}{_SECONDS_TEXT[seconds]}.{f'{fraction:06d}'.rstrip('0')}+00:00"
 
 
 def now_us() -> int:
@@ -102,3 +109,15 @@ def parse_filter_time(text: str, is_end: bool) -> int:
     moment = dt.datetime.combine(day, clock, tzinfo=offset)
     fraction = int((match["frac"] or "0").ljust(6, "0"))
     return to_epoch_us(moment) + fraction
+
+
+# Fractional-digit grids (in microseconds) a generated timestamp is rounded
+# to. Rounding to 1e6 gives "...:10+00:00", to 1e3 "...:10.123+00:00";
+# Postgres-style trimming of trailing zeros then yields every length from 0 to 6.
+ROUNDING_GRIDS = (1_000_000,) * 7 + (1_000,) * 6 + (1,) * 4 + (100_000, 10_000, 100, 10)
+
+
+def vary_precision(us: int, choice: int) -> int:
+    """Round `us` down to a grid picked by `choice` (any int), like real mixed-precision data."""
+    grid = ROUNDING_GRIDS[choice % len(ROUNDING_GRIDS)]
+    return us - us % grid

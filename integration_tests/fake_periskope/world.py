@@ -63,10 +63,10 @@ class ChatMeta:
     weight: int  # relative message traffic
     created_us: int
     phone_jid: str = ""  # org_phone of the phone that sees this chat ("" for shared chats)
+    is_group: bool = field(init=False)  # a plain attribute, not a property: read on hot paths
 
-    @property
-    def is_group(self) -> bool:
-        return self.chat_type == "group"
+    def __post_init__(self):
+        self.is_group = self.chat_type == "group"
 
 
 @dataclass
@@ -223,7 +223,8 @@ def _direct_chat(rng, world, contact, phone):
         name=contact.name,
         members=[contact.jid],
         org_phones=[phone.jid],
-        weight=rng.choice((1, 1, 2, 3, 5, 8)),
+        # Weight 0: a quiet chat with no messages at all (its latest_message is null).
+        weight=rng.choice((0, 1, 1, 2, 3, 5, 8)),
         created_us=_chat_created_us(rng, world),
         phone_jid=phone.jid,
     )

@@ -112,15 +112,30 @@ def test_401_is_a_config_error_a_person_can_act_on():
 
 @freeze_time(NOW)
 def test_422_shows_the_servers_message():
-    body = {"code": "VALIDATION_ERROR", "fields": {"limit": {"message": "Limit should be less than 2000"}},
-            "message": "Limit should be less than 2000", "name": "Validation Error", "status": 422}
+    body = {"code": "VALIDATION_ERROR", "fields": {"x-phone": {"message": "Please provide the number of the phone ..."}},
+            "message": "Missing Header: {x-phone}", "name": "Validation Error", "status": 422}
     with HttpMocker() as http:
         http.get(tickets_request(), error(422, body))
         output = read_tickets(expect_error=True)
 
     failure = stream_error(output, "tickets")
     assert failure.failure_type.value == "config_error"
-    assert "Limit should be less than 2000" in failure.message
+    assert "Missing Header: {x-phone}" in failure.message and "/v1/tickets" in failure.message
+
+
+@freeze_time(NOW)
+def test_a_422_about_the_limit_halves_the_page_size_and_goes_on():
+    too_large = {"code": "VALIDATION_ERROR", "fields": {"limit": {"message": "Limit should be less than 2000", "value": "2000"}},
+                 "message": "Limit should be less than 2000", "name": "Validation Error", "status": 422}
+    config = ConfigBuilder().with_page_size(2000).build()
+    request = lambda offset, limit: PeriskopeRequestBuilder.for_stream("tickets").with_page(offset, limit).build()
+    with HttpMocker() as http:
+        http.get(request(0, 2000), error(422, too_large))
+        http.get(request(0, 1000), page("tickets", records("tickets", 1000)))
+        http.get(request(1000, 1000), page("tickets", records("tickets", 3, newest="2020-01-01T00:00:00+00:00"), offset=1000))
+        output = read_stream("tickets", SyncMode.full_refresh, config)
+
+    assert len(output.records) == 1003
 
 
 @freeze_time(NOW)
@@ -141,3 +156,14 @@ def test_a_page_that_claims_records_but_has_none_fails_instead_of_ending_the_lis
 
     assert "count is 50 but no 'tickets' key" in output.get_formatted_error_message()
     assert len(output.records) == 100
+
+
+@freeze_time(NOW)
+def test_a_server_that_ignores_offset_is_stopped_not_read_forever():
+    same_page = page("tickets", records("tickets", 100))
+    with HttpMocker() as http:
+        http.get(tickets_request(0), same_page)
+        http.get(tickets_request(100), same_page)
+        output = read_tickets(expect_error=True)
+
+    assert "returned the same page for offset 0 and offset 100" in output.get_formatted_error_message()

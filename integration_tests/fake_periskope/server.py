@@ -1,0 +1,370 @@
+"""FakePeriskope: the HTTP server, its Python API for tests, and fault rendering."""
+
+import email.utils
+import ipaddress
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from . import admin, api
+from .faults import FaultSettings
+from .store import Organisation
+
+DEFAULT_API_KEY = "test-api-key"
+OTHER_ORG_KEY = "other-org-key"
+OTHER_ORG_PHONE = "14155550123"
+OTHER_ORG_SIZES = {"chats": 5, "messages": 40, "notifications": 5, "notes": 5, "reactions": 5, "tickets": 5, "contacts": 10}
+RATE_LIMIT_WINDOW_SECONDS = 60
+JSON = "application/json; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+
+def check_loopback(host):
+    """Refuse to listen anywhere but this machine: the fake has no real auth."""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ValueError(f"refusing to listen on non-loopback host {host!r}")
+
+
+class FakePeriskope:
+    """An in-process fake of the Periskope REST API (see the package docstring)."""
+
+    def __init__(
+        self,
+        seed=42,
+        sizes=None,
+        latency_ms=0,
+        *,
+        host="127.0.0.1",
+        port=0,
+        api_key=DEFAULT_API_KEY,
+        now=None,
+        connected_phones=2,
+        disconnected_phones=0,
+        notifications_key="messages",
+        count_is_total=False,
+        omit_count=False,
+        strict_limit=False,
+        json_strings=True,
+        faults=None,
+        rate_limit_per_minute=6000,
+    ):
+        check_loopback(host)
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.latency_ms = latency_ms
+        # Switches for contract ambiguities; they may be changed while serving.
+        self.notifications_key = notifications_key
+        self.count_is_total = count_is_total
+        self.omit_count = omit_count
+        self.strict_limit = strict_limit
+        self.rate_limit_per_minute = rate_limit_per_minute
+        self.faults = faults or FaultSettings()
+        self.on_request = None
+        self.request_log = []
+        self.outside_api_requests = Counter()  # path -> requests not under /v1 (answered 404)
+        self.org = Organisation(seed, sizes, now, connected_phones, disconnected_phones, json_strings=json_strings)
+        # A second organisation, so tests can show that a phone of another org is refused.
+        self.other_org = Organisation(
+            seed + 1, OTHER_ORG_SIZES, now=now or self.org.now_us / 1e6, connected_phones=1,
+            phone_numbers=[OTHER_ORG_PHONE], json_strings=json_strings,
+        )
+        self._keys = {api_key: self.org, OTHER_ORG_KEY: self.other_org}
+        self._log_lock = threading.Lock()
+        self._request_number = 0
+        self._window = (0, 0)  # (window start second, requests in it) for X-RateLimit-*
+        self._httpd = None
+        self._thread = None
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self):
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.fake = self
+        self.port = self._httpd.server_address[1]
+        # A short poll interval makes stop() quick (tests start and stop many servers).
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-periskope", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(timeout=5)
+            self._httpd = None
+
+    def __enter__(self):
+        return self if self._httpd else self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    @property
+    def base_url(self):
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def phones(self):
+        """The organisation's phones: number, phone_id, org_phone and wa_state; connected ones first."""
+        return [phone.public_info() for phone in self.org.phones]
+
+    @property
+    def now_us(self):
+        return self.org.now_us
+
+    def organisation_for_key(self, key):
+        return self._keys.get(key)
+
+    # -- records --------------------------------------------------------------------
+    def records(self, stream, phone=None):
+        return self.org.records(stream, phone)
+
+    def add_record(self, stream, phone=None, **overrides):
+        return self.org.add_record(stream, phone, **overrides)
+
+    def update_record(self, stream, key, phone=None, **changes):
+        return self.org.update_record(stream, key, phone, **changes)
+
+    # -- request accounting ----------------------------------------------------------
+    def request_count(self, path=None, phone=None):
+        """API requests served, optionally for one path (e.g. "/chats/messages") and/or x-phone."""
+        path = _api_path(path) if path else None
+        wanted_phone = self.org.resolve_phone(phone) if phone is not None else None
+        with self._log_lock:
+            entries = list(self.request_log)
+        count = 0
+        for _method, logged_path, _query, x_phone, _status in entries:
+            if path is not None and logged_path != path:
+                continue
+            if phone is not None and x_phone != phone and self.org.resolve_phone(x_phone) != wanted_phone:
+                continue
+            count += 1
+        return count
+
+    def reset_counts(self):
+        with self._log_lock:
+            self.request_log.clear()
+            self.outside_api_requests.clear()
+            self._request_number = 0
+        self.faults.served.clear()
+
+    def stats(self):
+        with self._log_lock:
+            entries = list(self.request_log)
+        return {
+            "requests": len(entries),
+            "by_path": dict(Counter(entry[1] for entry in entries)),
+            "by_status": {str(k): v for k, v in Counter(entry[4] for entry in entries).items()},
+            "by_phone": {str(k): v for k, v in Counter(entry[3] for entry in entries).items()},
+            "outside_api_requests": dict(self.outside_api_requests),
+            "faults_served": dict(self.faults.served),
+            "faults_pending": self.faults.pending,
+            "base_url": self.base_url,
+            "api_key": self.api_key,
+            "phones": self.phones,
+        }
+
+    def _next_request_number(self):
+        with self._log_lock:
+            self._request_number += 1
+            return self._request_number
+
+    def _log(self, entry):
+        with self._log_lock:
+            self.request_log.append(entry)
+
+    def rate_limit_headers(self, remaining=None, reset=None, count=True):
+        """X-RateLimit-* for this moment, counting this request unless count=False.
+
+        The limit is informational (never enforced); Reset is the seconds until
+        the current one-minute window ends (INFERRED units: the contract has none).
+        """
+        now = time.time()
+        window_start = int(now) - int(now) % RATE_LIMIT_WINDOW_SECONDS
+        with self._log_lock:
+            start, used = self._window
+            used = (used + (1 if count else 0)) if start == window_start else int(count)
+            self._window = (window_start, used)
+        limit = self.rate_limit_per_minute
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - used) if remaining is None else remaining),
+            "X-RateLimit-Reset": str(window_start + RATE_LIMIT_WINDOW_SECONDS - int(now) if reset is None else reset),
+        }
+
+
+def _api_path(path):
+    """'/v1/chats/' or 'chats' -> '/chats' (how paths are logged)."""
+    path = "/" + path.strip("/")
+    if path == "/v1" or path.startswith("/v1/"):
+        path = path[3:] or "/"
+    return path
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API behind its load balancer
+    server_version = "FakePeriskope/1.0"
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_PATCH(self):
+        self._handle("PATCH")
+
+    def do_PUT(self):
+        self._handle("PUT")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
+
+    def log_message(self, format, *args):  # noqa: A002 - keep test output clean
+        pass
+
+    @property
+    def fake(self) -> FakePeriskope:
+        return self.server.fake
+
+    def _handle(self, method):
+        url = urlsplit(self.path)
+        body = self._read_body()
+        query = _first_values(url.query)
+        if url.path.startswith("/_admin/"):
+            status, payload = admin.handle(self.fake, method, url.path, query, body)
+            self.send(status, orjson.dumps(payload), JSON, self.fake.rate_limit_headers(count=False))
+        elif url.path == "/v1" or url.path.startswith("/v1/"):
+            self._handle_api(method, _api_path(url.path), query)
+        else:  # outside the API's base path: counted apart, so request_log paths stay /v1-relative
+            payload = api.error_body(404, "NOT_FOUND", "Not Found", f"Cannot {method} {url.path}")
+            self.send(404, orjson.dumps(payload), JSON, self.fake.rate_limit_headers())
+            self.fake.outside_api_requests[url.path] += 1
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- the API ------------------------------------------------------------------------
+    def _handle_api(self, method, path, query):
+        fake = self.fake
+        number = fake._next_request_number()
+        status = 0
+        try:
+            if fake.on_request is not None:
+                fake.on_request(number, path, query)
+            route, _params = api.match_route(path)
+            fault = fake.faults.draw(path, is_list=route is not None and route.is_list)
+            status = self._serve_api(method, path, query, fault)
+        except Exception:  # a bug here or in a test hook: answer 500 rather than hang the client
+            traceback.print_exc(file=sys.stderr)
+            body = api.error_body(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", "fake server error")
+            status = self.send(500, orjson.dumps(body), JSON, fake.rate_limit_headers())
+        finally:
+            fake._log((method, path, query, self.headers.get("x-phone"), status))
+
+    def _serve_api(self, method, path, query, fault):
+        """Answer one request, applying `fault`; returns the status sent (0 if none)."""
+        fake = self.fake
+        if fault == "slow":
+            time.sleep(fake.faults.slow_seconds)
+        if fault == "reset":
+            self._reset_connection()
+            return 0
+        if fault is not None and fault.startswith(("429", "5")):
+            return self._send_error_fault(fault)
+        status, payload = api.dispatch(
+            fake, method, path, query, self.headers,
+            ignore_offset=fault == "ignore_offset", missing_key=fault == "missing_key",
+        )
+        body = orjson.dumps(payload)
+        headers = fake.rate_limit_headers()
+        if fault == "html":
+            return self.send(200, _html_page("Something went wrong"), HTML, headers)
+        if fault == "malformed_json":
+            return self.send(200, body[: max(1, len(body) // 2)], JSON, headers)
+        if fault == "truncated":
+            return self.send(status, body, JSON, headers, truncate=True)
+        return self.send(status, body, JSON, headers)
+
+    def _send_error_fault(self, kind):
+        fake = self.fake
+        wait = fake.faults.retry_after_seconds
+        if kind.startswith("429"):
+            body = orjson.dumps(api.error_body(429, "RATE_LIMITED", "Too Many Requests", "Too many requests"))
+            return self.send(429, body, JSON, _rate_limited_headers(fake, kind, wait))
+        status = int(kind)
+        headers = fake.rate_limit_headers()
+        if status in (502, 504):  # these come from a proxy in front of the API: HTML, not JSON
+            title = {502: "502 Bad Gateway", 504: "504 Gateway Time-out"}[status]
+            return self.send(status, _html_page(title), HTML, headers)
+        name = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        body = api.error_body(status, name.upper().replace(" ", "_"), name, name)
+        if status == 503:
+            headers["Retry-After"] = str(wait)
+        return self.send(status, orjson.dumps(body), JSON, headers)
+
+    def _reset_connection(self):
+        # SO_LINGER 0 makes close() send a TCP RST: the client sees "connection reset".
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def send(self, status, body, content_type, headers, truncate=False):
+        latency = self.fake.latency_ms
+        if latency:
+            time.sleep(latency / 1000)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        # A truncated response promises more bytes than it sends, then hangs up.
+        self.send_header("Content-Length", str(len(body) + (len(body) // 2 + 64 if truncate else 0)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if truncate else body)
+        self.wfile.flush()
+        if truncate:
+            self.close_connection = True
+        return status
+
+
+def _rate_limited_headers(fake, kind, wait):
+    if kind == "429_bare":
+        return {}
+    headers = fake.rate_limit_headers(remaining=0, reset=wait)
+    if kind == "429_retry_after":
+        headers["Retry-After"] = str(wait)
+    elif kind == "429_retry_after_date":
+        # HTTP-dates have 1 s resolution: round up so the wait is never shorter than asked.
+        headers["Retry-After"] = email.utils.formatdate(int(time.time()) + wait + 1, usegmt=True)
+    elif kind == "429_reset_epoch":
+        headers["X-RateLimit-Reset"] = str(int(time.time()) + wait + 1)
+    return headers  # 429_reset_seconds: X-RateLimit-Reset is already the seconds to wait
+
+
+def _html_page(title):
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title></head>"
+        f"<body><center><h1>{title}</h1></center><hr><center>nginx</center></body></html>"
+    ).encode()
+
+
+def _first_values(query_string):
+    return {name: values[0] for name, values in parse_qs(query_string, keep_blank_values=True).items()}

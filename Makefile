@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python -m integration_tests.demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not image_tests"
+	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) output .pytest_cache

@@ -1,5 +1,6 @@
 import pytest
 
+from integration_tests.container.image import image  # noqa: F401  (the session fixture that builds the image)
 from integration_tests.fake_periskope import FakePeriskope
 
 

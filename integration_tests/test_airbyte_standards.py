@@ -1,8 +1,11 @@
 """Airbyte's standard tests (FAST) for this Python-package connector, in-process, against the fake server."""
 
+import os
+
 import pytest
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
+from integration_tests.container.image import DOCKER
 from integration_tests.fake_periskope import FakePeriskope
 from source_periskope import SourcePeriskope
 
@@ -13,6 +16,13 @@ STANDARD_TESTS_PORT = 18765  # the port acceptance-test-config.yml's configs nam
 def fake_server_for_the_standard_tests():
     with FakePeriskope(port=STANDARD_TESTS_PORT).start() as server:
         yield server
+
+
+@pytest.fixture
+def connector_image_override(image, monkeypatch):
+    """The image variants (marker image_tests) run the image built from our Dockerfile, through the docker shim."""
+    monkeypatch.setenv("PATH", f"{DOCKER.parent}{os.pathsep}{os.environ['PATH']}")
+    return image
 
 
 class TestAirbyteStandardTests(SourceTestSuiteBase):

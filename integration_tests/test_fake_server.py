@@ -474,6 +474,7 @@ def _rss_mb():
 
 
 def test_one_million_messages_are_lazy():
+    rss_before = _rss_mb()  # the test process holds whatever earlier tests left: measure the growth
     started = time.perf_counter()
     with FakePeriskope(sizes={"messages": 1_000_000}, now=PINNED_NOW).start() as srv:
         assert time.perf_counter() - started < 3
@@ -496,7 +497,7 @@ def test_one_million_messages_are_lazy():
         window = session.get(f"{srv.base_url}/chats/messages", headers=headers, timeout=10,
                              params={"start_time": middle["timestamp"], "end_time": middle["timestamp"]}).json()
         assert window["messages"] == [middle]
-        assert _rss_mb() < 200
+        assert _rss_mb() - rss_before < 100
 
 
 # -- accounting and hooks -----------------------------------------------------------------

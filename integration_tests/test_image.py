@@ -1,0 +1,293 @@
+"""The connector's container image, built from the project's own Dockerfile and run as `docker run` would.
+
+The session fixture runs integration_tests/container/build_image.sh (podman + runc and a local Debian base: this
+machine kind has no Docker engine and no Docker Hub), then each test runs the image against a FakePeriskope served
+in-process on 127.0.0.1, reached through the host network namespace, with its config and catalog mounted
+read-only at /data. Most tests call the `docker` shim the script writes (`.tmp/container/bin/docker`, podman with
+the project's private settings) with plain `docker run` arguments; the docker SDK tests drive the same image
+through `podman system service`, as tools built on the Docker API would.
+
+Needs root (podman with runc, debootstrap). Off CI, without root or without podman and apt-get, the tests are
+skipped with a message; with CI=true they fail instead. Run them alone with:
+
+    sudo .venv/bin/python -m pytest integration_tests/test_image.py -m image_tests
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional
+
+import pytest
+
+from integration_tests.connector_cli import STREAMS, configured_catalog
+from integration_tests.connector_cli import run as run_cli
+from integration_tests.fake_periskope import FakePeriskope
+
+pytestmark = pytest.mark.image_tests
+
+from integration_tests.container.image import DOCKER, RUN_TIMEOUT_SECONDS  # the `image` fixture is in conftest.py
+
+# Smaller than the fake's defaults (the read runs twice, in the image and on the host), with a page size that
+# still makes every stream read several pages.
+FAKE_SIZES = {"chats": 10, "messages": 80, "notifications": 15, "notes": 12, "reactions": 25, "tickets": 30, "contacts": 45}
+PAGE_SIZE = 10
+
+
+# ------------------------------------------------------------------------------------------------ fake server
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakePeriskope]:
+    server = FakePeriskope(sizes=FAKE_SIZES).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def config(fake: FakePeriskope) -> Dict[str, Any]:
+    numbers = [phone["number"] for phone in fake.phones if phone.get("wa_state", "CONNECTED") == "CONNECTED"]
+    return {
+        "api_key": fake.api_key,
+        "phone_number": numbers[0],
+        "additional_phone_numbers": numbers[1:],
+        "base_url": fake.base_url,
+        "page_size": PAGE_SIZE,
+    }
+
+
+class DataDir:
+    """A folder mounted read-only at /data; readable by the image's USER airbyte (uid 1000), not only root."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="periskope-image-data-"))
+        os.chmod(self.path, 0o755)
+
+    def write(self, name: str, content: Any) -> str:
+        path = self.path / name
+        path.write_text(json.dumps(content))
+        os.chmod(path, 0o644)
+        return f"/data/{name}"
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@pytest.fixture
+def data_dir() -> Iterator[DataDir]:
+    directory = DataDir()
+    try:
+        yield directory
+    finally:
+        directory.cleanup()
+
+
+# ------------------------------------------------------------------------------------------------ running
+class ImageRun:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+        self.stdout = stdout
+        self.messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+    def of_type(self, kind: str) -> List[Dict[str, Any]]:
+        return [message for message in self.messages if message["type"] == kind]
+
+    def records(self, stream: Optional[str] = None) -> List[Dict[str, Any]]:
+        return [m["record"]["data"] for m in self.of_type("RECORD") if stream is None or m["record"]["stream"] == stream]
+
+    def connection_status(self) -> Dict[str, Any]:
+        statuses = self.of_type("CONNECTION_STATUS")
+        assert len(statuses) == 1, f"expected one CONNECTION_STATUS message:\n{self.describe()}"
+        return statuses[0]["connectionStatus"]
+
+    def describe(self) -> str:
+        return f"exit {self.returncode}\nstdout (tail):\n{self.stdout[-3000:]}\nstderr (tail):\n{self.stderr[-3000:]}"
+
+
+def docker_run(image: str, args: List[str], data: Optional[DataDir] = None) -> ImageRun:
+    """`docker run --rm --network host [-v DIR:/data:ro] IMAGE ARGS...` through the shim (podman underneath)."""
+    name = f"periskope-test-{uuid.uuid4().hex[:12]}"
+    command = [str(DOCKER), "run", "--rm", "--name", name, "--network", "host"]
+    if data is not None:
+        command += ["-v", f"{data.path}:/data:ro"]
+    command += [image, *args]
+    try:
+        process = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        subprocess.run([str(DOCKER), "rm", "-f", name], capture_output=True)
+        raise
+    return ImageRun(process.returncode, process.stdout, process.stderr)
+
+
+def primary_keys(catalog: Mapping[str, Any]) -> Dict[str, List[List[str]]]:
+    return {stream["name"]: stream.get("source_defined_primary_key") or [] for stream in catalog["streams"]}
+
+
+def key_of(record: Mapping[str, Any], key_paths: List[List[str]]) -> tuple:
+    values = []
+    for path in key_paths:
+        value: Any = record
+        for part in path:
+            value = value[part]
+        values.append(value)
+    return tuple(values)
+
+
+def canonical(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------------------------------------ tests: docker run
+def test_spec(image: str) -> None:
+    result = docker_run(image, ["spec"])
+    assert result.returncode == 0, result.describe()
+    specs = result.of_type("SPEC")
+    assert len(specs) == 1, result.describe()
+    spec = specs[0]["spec"]["connectionSpecification"]
+    assert {"api_key", "phone_number", "base_url"} <= set(spec["properties"])
+    assert spec == run_cli("spec", {}).of_type("SPEC")[0]["spec"]["connectionSpecification"]
+
+
+def test_check_succeeds_with_the_servers_key(image: str, config: Dict[str, Any], data_dir: DataDir) -> None:
+    config_path = data_dir.write("config.json", config)
+    result = docker_run(image, ["check", "--config", config_path], data_dir)
+    assert result.returncode == 0, result.describe()
+    status = result.connection_status()
+    assert status["status"] == "SUCCEEDED", f"{status}\n{result.describe()}"
+
+
+def test_check_fails_with_a_wrong_key(image: str, config: Dict[str, Any], data_dir: DataDir) -> None:
+    config_path = data_dir.write("config.json", {**config, "api_key": "not-the-key"})
+    result = docker_run(image, ["check", "--config", config_path], data_dir)
+    status = result.connection_status()
+    assert status["status"] == "FAILED", f"{status}\n{result.describe()}"
+    assert status.get("message"), "a failed check should say why"
+
+
+def test_discover_lists_all_streams(image: str, config: Dict[str, Any], data_dir: DataDir) -> None:
+    config_path = data_dir.write("config.json", config)
+    result = docker_run(image, ["discover", "--config", config_path], data_dir)
+    assert result.returncode == 0, result.describe()
+    catalogs = result.of_type("CATALOG")
+    assert len(catalogs) == 1, result.describe()
+    names = [stream["name"] for stream in catalogs[0]["catalog"]["streams"]]
+    assert len(names) == 8 and set(names) == set(STREAMS), names
+
+
+def test_full_refresh_read_matches_the_cli(image: str, config: Dict[str, Any], data_dir: DataDir) -> None:
+    discovered = run_cli("discover", config)
+    assert discovered.returncode == 0, discovered.output[-3000:]
+    catalog = discovered.of_type("CATALOG")[0]["catalog"]
+    configured = configured_catalog(catalog, "full_refresh")
+
+    config_path = data_dir.write("config.json", config)
+    catalog_path = data_dir.write("catalog.json", configured)
+    in_image = docker_run(image, ["read", "--config", config_path, "--catalog", catalog_path], data_dir)
+    assert in_image.returncode == 0, in_image.describe()
+    assert not [m for m in in_image.of_type("TRACE") if m["trace"]["type"] == "ERROR"], in_image.describe()
+
+    on_host = run_cli("read", config, catalog=configured)
+    assert on_host.returncode == 0, on_host.output[-3000:]
+
+    keys = primary_keys(catalog)
+    for stream in STREAMS:
+        image_records, host_records = in_image.records(stream), on_host.records(stream)
+        assert image_records, f"the image read no {stream} records"
+        assert keys[stream], f"{stream} has no primary key in the catalog"
+        image_keys = Counter(key_of(record, keys[stream]) for record in image_records)
+        host_keys = Counter(key_of(record, keys[stream]) for record in host_records)
+        assert image_keys == host_keys, f"{stream}: primary keys differ between the image and the CLI"
+        assert sorted(map(canonical, image_records)) == sorted(map(canonical, host_records)), (
+            f"{stream}: records differ between the image and the CLI"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ tests: docker SDK
+@pytest.fixture(scope="module")
+def docker_client(image: str) -> Iterator[Any]:
+    """The docker SDK against `podman system service` on a private socket, stopped by its pid afterwards."""
+    docker = pytest.importorskip("docker")
+    socket_dir = Path(tempfile.mkdtemp(prefix="periskope-podman-"))  # short: unix socket paths are limited
+    socket = socket_dir / "podman.sock"
+    log = open(socket_dir / "service.log", "w")
+    # The shim execs podman, so this pid is the service's own.
+    service = subprocess.Popen(
+        [str(DOCKER), "system", "service", "--time=0", f"unix://{socket}"],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+    )
+    client = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if service.poll() is not None:
+                log.flush()
+                pytest.fail(f"podman system service exited {service.returncode}:\n{(socket_dir / 'service.log').read_text()}")
+            if socket.exists():
+                try:
+                    client = docker.DockerClient(base_url=f"unix://{socket}", version="auto", timeout=RUN_TIMEOUT_SECONDS)
+                    client.ping()
+                    break
+                except Exception:
+                    if client is not None:
+                        client.close()
+                    client = None
+            if time.monotonic() > deadline:
+                pytest.fail("podman system service did not answer on its socket within 60s")
+            time.sleep(0.2)
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+        service.terminate()
+        try:
+            service.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            service.wait(timeout=15)
+        log.close()
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def sdk_run(client: Any, image: str, args: List[str], data: Optional[DataDir] = None) -> ImageRun:
+    volumes = {str(data.path): {"bind": "/data", "mode": "ro"}} if data is not None else None
+    # The compat API ignores containers.conf's netns = "host": ask for the host network explicitly.
+    container = client.containers.run(image, args, volumes=volumes, network_mode="host", detach=True)
+    try:
+        returncode = container.wait(timeout=RUN_TIMEOUT_SECONDS)["StatusCode"]
+        stdout = container.logs(stdout=True, stderr=False).decode()
+        stderr = container.logs(stdout=False, stderr=True).decode()
+    finally:
+        container.remove(force=True)
+    return ImageRun(returncode, stdout, stderr)
+
+
+def test_docker_sdk_check_succeeds(docker_client: Any, image: str, config: Dict[str, Any], data_dir: DataDir) -> None:
+    config_path = data_dir.write("config.json", config)
+    result = sdk_run(docker_client, image, ["check", "--config", config_path], data_dir)
+    assert result.returncode == 0, result.describe()
+    assert result.connection_status()["status"] == "SUCCEEDED", result.describe()
+
+
+def test_docker_sdk_discover_and_read_one_stream(docker_client: Any, image: str, config: Dict[str, Any], data_dir: DataDir, fake: FakePeriskope) -> None:
+    config_path = data_dir.write("config.json", config)
+    discovered = sdk_run(docker_client, image, ["discover", "--config", config_path], data_dir)
+    assert discovered.returncode == 0, discovered.describe()
+    catalog = discovered.of_type("CATALOG")[0]["catalog"]
+    assert len(catalog["streams"]) == 8
+
+    catalog_path = data_dir.write("catalog.json", configured_catalog(catalog, "full_refresh", streams=["tickets"]))
+    result = sdk_run(docker_client, image, ["read", "--config", config_path, "--catalog", catalog_path], data_dir)
+    assert result.returncode == 0, result.describe()
+    expected = {record["ticket_id"] for record in fake.records("tickets")}
+    assert {record["ticket_id"] for record in result.records("tickets")} == expected

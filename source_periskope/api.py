@@ -5,11 +5,15 @@ No retries and short timeouts: these run before a sync and must answer within se
 
 from __future__ import annotations
 
+import time
 from typing import Any, List, Mapping, Optional
 
 import requests
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+ATTEMPTS = 3
+MAX_WAIT_SECONDS = 5.0
 
 
 class ApiProblem(Exception):
@@ -17,16 +21,37 @@ class ApiProblem(Exception):
 
 
 def get(config: Mapping[str, Any], path: str, phone: Optional[str] = None, **params: Any) -> requests.Response:
+    """One GET, tried up to ATTEMPTS times on a rate limit or server error, waiting at most a few seconds.
+
+    A host that cannot be reached is reported at once: check must answer quickly.
+    """
     headers = {"Authorization": f"Bearer {config['api_key']}", "Accept": "application/json"}
     if phone:
         headers["x-phone"] = phone
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS)
+        except requests.exceptions.ConnectionError as error:
+            raise ApiProblem(
+                f"Could not reach Periskope at {config['base_url']} ({type(error).__name__}). "
+                "Check base_url and that this machine can reach the API."
+            ) from None
+        except requests.exceptions.RequestException as error:
+            if attempt == ATTEMPTS:
+                raise ApiProblem(f"Periskope at {config['base_url']} did not answer {path} ({type(error).__name__}).") from None
+            continue
+        if response.status_code not in TRANSIENT_STATUSES or attempt == ATTEMPTS:
+            return response
+        time.sleep(_wait_seconds(response, attempt))
+    return response
+
+
+def _wait_seconds(response: requests.Response, attempt: int) -> float:
     try:
-        return requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS)
-    except requests.exceptions.RequestException as error:
-        raise ApiProblem(
-            f"Could not reach Periskope at {config['base_url']} ({type(error).__name__}). "
-            "Check base_url and that this machine can reach the API."
-        ) from None
+        said = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        said = 0.5 * 2**attempt
+    return min(max(said, 0.1), MAX_WAIT_SECONDS)
 
 
 def server_message(response: requests.Response) -> str:

@@ -97,6 +97,19 @@ def _bounded_int(config: Mapping[str, Any], field: str, default: int, low: int, 
     return number
 
 
+def _bounded_float(config: Mapping[str, Any], field: str, default: float, low: float, high: float) -> float:
+    value = config.get(field)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{field} must be a number from {low} to {high}, not {value!r}.") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{field} must be a number from {low} to {high}, not {value!r}.")
+    return number
+
+
 def _base_url(config: Mapping[str, Any]) -> str:
     url = str(config.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
     if not re.match(r"^https?://[^\s/]+", url):
@@ -139,6 +152,7 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     normalized["window_days"] = _bounded_int(config, "window_days", DEFAULT_WINDOW_DAYS, 1, 3650)
     normalized["lookback_days"] = _bounded_int(config, "lookback_days", 0, 0, 365)
     normalized["max_retries"] = _bounded_int(config, "max_retries", 8, 0, 20)
+    normalized["retry_backoff_seconds"] = _bounded_float(config, "retry_backoff_seconds", 2.0, 0.01, 60.0)
     normalized["request_timeout_seconds"] = _bounded_int(config, "request_timeout_seconds", 60, 1, 600)
     return normalized
 

@@ -149,11 +149,11 @@ def test_closed_window_state_moves_to_the_end_of_the_gap_free_windows():
 
 
 def test_state_migration_reads_older_shapes():
-    migration = PerPhoneStateMigration(config={"x_phone_values": ["919876543210", "918527184400"]}, parameters={})
+    migration = PerPhoneStateMigration(config={"x_phone_values": ["919876543210", "918527184400"]}, parameters={"name": "messages"})
     legacy = {"timestamp": "2026-11-01T00:00:00Z"}
     assert migration.should_migrate(legacy)
     assert migration.migrate(legacy)["states"] == [{"partition": {"phone": "919876543210"}, "cursor": legacy}]
     with_global = {"states": [], "state": {"timestamp": "2026-11-01T00:00:00Z"}, "lookback_window": 3}
     assert migration.migrate(with_global) == {"states": [], "lookback_window": 3}
-    assert not migration.should_migrate({"states": [], "lookback_window": 3})
+    assert migration.migrate({"states": [], "lookback_window": 3}) == {"states": [], "lookback_window": 3}
     assert not migration.should_migrate({})

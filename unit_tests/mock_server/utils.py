@@ -23,7 +23,7 @@ def read_stream(
         StateBuilder().with_stream_state(stream, state).build() if state is not None else None
     )
     source = SourcePeriskope(catalog=catalog, config=config, state=state_messages)
-    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_error else ExpectedOutcome.EXPECT_SUCCESS
+    outcome = {True: ExpectedOutcome.EXPECT_EXCEPTION, False: ExpectedOutcome.EXPECT_SUCCESS, None: ExpectedOutcome.ALLOW_ANY}[expect_error]
     return read(source, config, catalog, state_messages, expected_outcome=outcome)
 
 

@@ -236,7 +236,7 @@ class RateLimitBackoff(BackoffStrategy):
     ) -> Optional[float]:
         wait = None
         if isinstance(response_or_exception, requests.Response):
-            wait = self.wait_from_headers(response_or_exception.headers, time.time())
+            wait = self.wait_from_headers(response_or_exception, time.time())
         if wait is None:
             wait = self._factor * 2 ** max(attempt_count - 1, 0) + random.uniform(0, self._factor)
         wait = min(max(wait, 0.5), self._max_wait)
@@ -244,12 +244,14 @@ class RateLimitBackoff(BackoffStrategy):
         return wait
 
     @staticmethod
-    def wait_from_headers(headers: Mapping[str, str], now: float) -> Optional[float]:
+    def wait_from_headers(response: requests.Response, now: float) -> Optional[float]:
+        """Retry-After wherever it is sent; X-RateLimit-Reset only on a 429, since every response carries it."""
+        headers = response.headers
         if headers.get("Retry-After"):
             wait = _seconds_from_retry_after(headers["Retry-After"], now)
             if wait is not None:
                 return wait
-        if headers.get("X-RateLimit-Reset"):
+        if response.status_code == 429 and headers.get("X-RateLimit-Reset"):
             return _seconds_from_reset(headers["X-RateLimit-Reset"], now)
         return None
 

@@ -167,3 +167,13 @@ def test_a_server_that_ignores_offset_is_stopped_not_read_forever():
         output = read_tickets(expect_error=True)
 
     assert "returned the same page for offset 0 and offset 100" in output.get_formatted_error_message()
+
+
+@freeze_time(NOW)
+def test_a_server_error_does_not_wait_for_the_rate_limit_window_every_response_carries():
+    with HttpMocker() as http:
+        http.get(tickets_request(), [error(500, headers={"X-RateLimit-Reset": "59"}), page("tickets", example_records("tickets"))])
+        output = read_tickets()
+
+    assert len(output.records) == 2
+    assert not output.is_in_logs(r"retrying in 59")

@@ -18,7 +18,7 @@ FAULT_KINDS = (*DEFAULT_KINDS, "slow")
 
 def faulty_config(server):
     # Small pages make many requests; short timeouts and backoff keep the test fast without changing behaviour.
-    return connector_config(server, page_size=50, request_timeout_seconds=1, retry_backoff_seconds=0.05, max_retries=10)
+    return connector_config(server, page_size=100, request_timeout_seconds=1, retry_backoff_seconds=0.05, max_retries=10)
 
 
 @pytest.fixture

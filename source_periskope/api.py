@@ -21,9 +21,8 @@ class ApiProblem(Exception):
 
 
 def get(config: Mapping[str, Any], path: str, phone: Optional[str] = None, **params: Any) -> requests.Response:
-    """One GET, tried up to ATTEMPTS times on a rate limit or server error, waiting at most a few seconds.
-
-    A host that cannot be reached is reported at once: check must answer quickly.
+    """One GET, tried up to ATTEMPTS times on a rate limit, a server error or a connection problem, waiting at
+    most a few seconds: check must answer within seconds even when the host does not (3 x 5 s connect timeout).
     """
     headers = {"Authorization": f"Bearer {config['api_key']}", "Accept": "application/json"}
     if phone:
@@ -31,14 +30,14 @@ def get(config: Mapping[str, Any], path: str, phone: Optional[str] = None, **par
     for attempt in range(1, ATTEMPTS + 1):
         try:
             response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS)
-        except requests.exceptions.ConnectionError as error:
-            raise ApiProblem(
-                f"Could not reach Periskope at {config['base_url']} ({type(error).__name__}). "
-                "Check base_url and that this machine can reach the API."
-            ) from None
         except requests.exceptions.RequestException as error:
+            # A refused connection fails again at once; a reset or a timeout may not: both are tried again.
             if attempt == ATTEMPTS:
-                raise ApiProblem(f"Periskope at {config['base_url']} did not answer {path} ({type(error).__name__}).") from None
+                raise ApiProblem(
+                    f"Could not reach Periskope at {config['base_url']} ({type(error).__name__}). "
+                    "Check base_url and that this machine can reach the API."
+                ) from None
+            time.sleep(0.2 * attempt)
             continue
         if response.status_code not in TRANSIENT_STATUSES or attempt == ATTEMPTS:
             return response

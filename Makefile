@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) output .pytest_cache
+
+# A soak check to run by hand: many syncs against a fake server that fails often (not part of `make test`).
+soak: $(STAMP)
+	$(BIN)/python -m integration_tests.soak

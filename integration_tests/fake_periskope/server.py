@@ -273,6 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
             route, _params = api.match_route(path)
             fault = fake.faults.draw(path, is_list=route is not None and route.is_list)
             status = self._serve_api(method, path, query, fault)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up first (a timeout on a `slow` fault): nothing to answer
         except Exception:  # a bug here or in a test hook: answer 500 rather than hang the client
             traceback.print_exc(file=sys.stderr)
             body = api.error_body(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", "fake server error")

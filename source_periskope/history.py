@@ -50,7 +50,11 @@ def oldest_record_time(config: Mapping[str, Any], path: str, phone: str, start: 
     low, high = start, end  # invariant: [low, high] holds a record and nothing before low does
     while high - low > PRECISION:
         middle = low + (high - low) / 2
-        if _has_records(config, path, phone, low, middle):
+        try:
+            found = _has_records(config, path, phone, low, middle)
+        except Exception:  # keep what is known: nothing before `low`
+            return low
+        if found:
             high = middle
         else:
             low = middle

@@ -28,17 +28,23 @@ class Progress:
     def __init__(self) -> None:
         self.counts: Counter = Counter()
         self._shown_at = 0.0
+        # A terminal gets one line rewritten in place; a log file gets a new line every few seconds.
+        self._in_place = sys.stdout.isatty()
+        self._every = 0.25 if self._in_place else 3.0
 
     def __call__(self, message: Dict[str, Any]) -> None:
         if message["type"] == "RECORD":
             self.counts[message["record"]["stream"]] += 1
-            if time.monotonic() - self._shown_at > 0.25:
+            if time.monotonic() - self._shown_at > self._every:
                 self.show()
 
     def show(self, end: str = "") -> None:
         self._shown_at = time.monotonic()
         line = "  ".join(f"{stream} {self.counts[stream]}" for stream in STREAMS if self.counts[stream])
-        print(f"\r  reading: {line}", end=end, flush=True)
+        if self._in_place:
+            print(f"\r\033[K  reading: {line}", end=end, flush=True)
+        else:
+            print(f"  reading: {line}", flush=True)
 
 
 def step(title: str) -> None:

@@ -115,3 +115,24 @@ def test_the_api_key_never_appears_in_any_output_even_at_debug_level(fake_server
     catalog = catalog_for(connector_config(fake_server), "full_refresh") if command == "read" else None
     result = run(command, config, catalog=catalog, extra_args=["--debug"])
     assert "s3cr3t" not in result.output
+
+
+def test_the_cli_writes_the_records_an_in_process_read_emits(fake_server):
+    """The CLI's fast record writer changes nothing but keeping null fields (see source_periskope/output.py)."""
+    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from source_periskope import SourcePeriskope
+
+    config = connector_config(fake_server)
+    catalog = catalog_for(config, "full_refresh")
+    cli = read_all(config, "full_refresh")
+    configured = ConfiguredAirbyteCatalogSerializer.load(catalog)
+    in_process = read(SourcePeriskope(config=config, catalog=configured), config, configured)
+
+    def canonical(data):
+        return json.dumps({k: v for k, v in data.items() if v is not None}, sort_keys=True)
+
+    for stream in STREAMS:
+        expected = sorted(canonical(m.record.data) for m in in_process.records if m.record.stream == stream)
+        assert sorted(canonical(r) for r in cli.records(stream)) == expected, stream

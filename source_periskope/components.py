@@ -17,9 +17,13 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
+from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
+    SUCCESS_RESOLUTION,
+    DefaultErrorHandler,
+)
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies import OffsetIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorResolution
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -306,3 +310,17 @@ class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
             )
         self._previous_page_edges = edges
         return token
+
+
+@dataclass
+class ErrorHandlerThatTrustsSuccess(DefaultErrorHandler):
+    """The DefaultErrorHandler, without evaluating its response filters on a successful (2xx) response.
+
+    A filter with a `predicate` decodes the whole body again to evaluate it, on every page: that was 16% of a
+    sync's CPU. None of our filters acts on a 2xx response, so the result is the same.
+    """
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
+            return SUCCESS_RESOLUTION
+        return super().interpret_response(response_or_exception)

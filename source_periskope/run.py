@@ -1,3 +1,4 @@
+import gc
 import sys
 import traceback
 from datetime import datetime, timezone
@@ -7,6 +8,7 @@ import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
 from airbyte_cdk.models import AirbyteErrorTraceMessage, AirbyteMessage, AirbyteMessageSerializer, AirbyteTraceMessage, TraceType, Type
 
+from source_periskope.output import use_fast_record_writer
 from source_periskope.source import SourcePeriskope
 
 
@@ -23,6 +25,9 @@ def _source(args: List[str]) -> SourcePeriskope:
 
 def run() -> None:
     args = sys.argv[1:]
+    # A sync allocates millions of short-lived dicts and few cycles: collecting less often is measurably faster.
+    gc.set_threshold(100_000, 50, 1000)
+    use_fast_record_writer()
     try:
         source = _source(args)
     except Exception as error:  # a broken config, catalog or state file must still answer as a TRACE message

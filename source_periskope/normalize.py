@@ -25,12 +25,27 @@ class NotATimestamp(ValueError):
     pass
 
 
+def _is_canonical(value: str) -> bool:
+    """'YYYY-MM-DDTHH:MM:SS[.f+]+00:00', checked by position (cheaper than the regex on every record)."""
+    return (
+        len(value) >= 25
+        and value[10] == "T"
+        and value.endswith("+00:00")
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+        and (len(value) == 25 or (value[19] == "." and value[20:-6].isdigit()))
+        and value[:4].isdigit()
+    )
+
+
 def normalize_timestamp(value: str) -> str:
     """RFC 3339 with an explicit UTC offset, keeping the fractional digits the API sent.
 
     '2024-05-13 11:19:34+00' -> '2024-05-13T11:19:34+00:00'; '2025-01-24T05:11:10.9Z' -> '...10.9+00:00';
     a non-UTC offset is converted to UTC. Raises NotATimestamp for anything else.
     """
+    if _is_canonical(value):
+        return value  # most values already are: skip the regex
     match = _TIMESTAMP.match(value.strip())
     if not match:
         raise NotATimestamp(value)

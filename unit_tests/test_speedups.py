@@ -48,8 +48,9 @@ def test_fast_cursor_parsing_equals_the_cdks(value):
     fast = ClosedWindowStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ", input_datetime_formats=list(FORMATS))
     cdk = CustomFormatConcurrentStreamStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ", input_datetime_formats=list(FORMATS))
     assert fast.parse_timestamp(value) == cdk.parse_timestamp(value)
-    moment = datetime(2025, 1, 24, 5, 11, 10, 900000, tzinfo=timezone.utc)
-    assert fast.output_format(moment) == cdk.output_format(moment)
+    for moment in (datetime(2025, 1, 24, 5, 11, 10, 900000, tzinfo=timezone.utc), datetime(2025, 1, 24, tzinfo=timezone.utc),
+                   datetime.fromisoformat("2025-01-24T10:41:10.25+05:30")):
+        assert fast.output_format(moment) == cdk.output_format(moment)
 
 
 @pytest.mark.parametrize("status", [200, 201, 204])
@@ -59,3 +60,22 @@ def test_trusting_success_resolves_2xx_as_the_default_handler_does(status):
     response._content = b'{"code": "VALIDATION_ERROR", "fields": {"limit": {}}}'
     default = DefaultErrorHandler(config={}, parameters={}).interpret_response(response)
     assert ErrorHandlerThatTrustsSuccess(config={}, parameters={}).interpret_response(response) == default
+
+
+@pytest.mark.parametrize("value", [
+    "2025-01-24T05:11:10+00:00", "2025-01-24T05:11:10.9+00:00", "2025-01-24T05:11:10.691753+00:00",
+    "2024-05-13 11:19:34+00", "2025-01-24T05:11:10Z", "2025-01-24T10:41:10.25+05:30", "2025-01-24", "2025-01-24T05:11:10.+00:00",
+])
+def test_canonical_timestamps_skip_the_regex_with_the_same_result(value):
+    from source_periskope import normalize
+
+    expected = None
+    match = normalize._TIMESTAMP.match(value)
+    if match:
+        original = normalize._is_canonical
+        try:
+            normalize._is_canonical = lambda text: False
+            expected = normalize.normalize_timestamp(value)
+        finally:
+            normalize._is_canonical = original
+        assert normalize.normalize_timestamp(value) == expected

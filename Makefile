@@ -21,6 +21,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The benchmark: the connector against a plain requests loop on the same fake server (see README, Performance).
+# Options: make bench BENCH_ARGS="--messages 300000 --latency-ms 100" (or --large for 1,000,000 messages).
+bench: $(STAMP)
+	$(BIN)/python -m integration_tests.benchmark $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) output .pytest_cache
 

@@ -136,3 +136,24 @@ def test_the_cli_writes_the_records_an_in_process_read_emits(fake_server):
     for stream in STREAMS:
         expected = sorted(canonical(m.record.data) for m in in_process.records if m.record.stream == stream)
         assert sorted(canonical(r) for r in cli.records(stream)) == expected, stream
+
+
+def test_a_full_sync_makes_one_request_per_page_plus_one_per_window_and_a_few_probes(fake_server):
+    page_size = 25
+    result = read_all(connector_config(fake_server, page_size=page_size, window_days=30), "full_refresh")
+    numbers = [phone["number"] for phone in fake_server.phones if phone["wa_state"] == "CONNECTED"]
+    paths = {"chats": "/chats", "messages": "/chats/messages", "notifications": "/chats/notifications", "notes": "/note", "reactions": "/reactions"}
+    for stream, path in paths.items():
+        for number in numbers:
+            log = [entry for entry in fake_server.request_log if entry[1] == path and entry[3] == number]
+            pages = [entry for entry in log if entry[2].get("limit") == str(page_size)]
+            probes = [entry for entry in log if entry[2].get("limit") == "1"]
+            records = len(fake_server.records(stream, number))
+            windows = len({(entry[2]["start_time"], entry[2]["end_time"]) for entry in pages})
+            assert len(pages) <= -(-records // page_size) + windows, (stream, number, len(pages), records, windows)
+            assert len(probes) <= 12, (stream, number, len(probes))  # finding where history begins: ~log2(6,500 days / 7)
+    for stream, path in {"tickets": "/tickets", "contacts": "/contacts"}.items():
+        requests = fake_server.request_count(path=path)
+        assert requests == len(fake_server.records(stream)) // page_size + 1, stream
+    assert fake_server.request_count(path="/phones/all") <= 2  # the stream, plus the phone list when ids need resolving
+    assert len(result.records("messages")) == len(fake_server.records("messages"))

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench soak clean
+.PHONY: setup demo test bench duckdb soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) output .pytest_cache
+
+# The demo's data read with PyAirbyte into a DuckDB file (output/duckdb/), as a newcomer would try it.
+duckdb: $(STAMP)
+	$(BIN)/python -m integration_tests.duckdb_demo
 
 # A soak check to run by hand: many syncs against a fake server that fails often (not part of `make test`).
 soak: $(STAMP)

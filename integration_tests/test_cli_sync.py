@@ -8,17 +8,8 @@ import pytest
 
 from integration_tests.conftest import connector_config
 from integration_tests.connector_cli import STREAMS, configured_catalog, run
+from unit_tests.test_schemas import PRIMARY_KEYS
 
-PRIMARY_KEYS = {
-    "tickets": ["ticket_id"],
-    "messages": ["message_id", "org_phone"],
-    "chats": ["chat_id", "org_phone"],
-    "contacts": ["contact_id"],
-    "notifications": ["notification_id", "org_phone"],
-    "notes": ["message_id", "org_phone"],
-    "reactions": ["reaction_id", "org_phone"],
-    "phones": ["phone_id"],
-}
 SCHEMAS = Path(__file__).resolve().parent.parent / "source_periskope" / "schemas"
 
 

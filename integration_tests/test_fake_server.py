@@ -477,7 +477,7 @@ def test_one_million_messages_are_lazy():
     rss_before = _rss_mb()  # the test process holds whatever earlier tests left: measure the growth
     started = time.perf_counter()
     with FakePeriskope(sizes={"messages": 1_000_000}, now=PINNED_NOW).start() as srv:
-        assert time.perf_counter() - started < 3
+        assert time.perf_counter() - started < 10  # lazy: nothing like a million records is built up front
         session = requests.Session()
         headers = {"Authorization": f"Bearer {srv.api_key}", "x-phone": srv.phones[0]["number"]}
         pages = {}
@@ -542,7 +542,7 @@ def test_rate_limit_headers_on_every_response(server):
 
 
 def test_latency_and_concurrency():
-    with FakePeriskope(latency_ms=300, now=PINNED_NOW).start() as srv:
+    with FakePeriskope(latency_ms=500, now=PINNED_NOW).start() as srv:
         results = []
 
         def fetch():
@@ -556,7 +556,7 @@ def test_latency_and_concurrency():
             thread.join()
         elapsed = time.perf_counter() - started
         assert results == [200] * 4
-        assert 0.3 <= elapsed < 1.0  # served in parallel, each after its 300 ms
+        assert 0.5 <= elapsed < 1.5  # in parallel, each after its 500 ms (one after another would take 2 s)
 
 
 # -- faults --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import pytest
 
 from integration_tests.conftest import connector_config
 from integration_tests.connector_cli import STREAMS
+from integration_tests.container.image import say as _say
 from integration_tests.fake_periskope import FakePeriskope
 from integration_tests.test_cli_sync import PRIMARY_KEYS
 
@@ -58,16 +59,6 @@ ON_CI = os.environ.get("CI", "").lower() == "true"
 # Small, but every stream still reads several pages of PAGE_SIZE.
 SIZES = {"chats": 10, "messages": 80, "notifications": 15, "notes": 12, "reactions": 25, "tickets": 30, "contacts": 45}
 PAGE_SIZE = 10
-
-
-def _say(config: pytest.Config, line: str) -> None:
-    """A line on the terminal even while pytest captures output (install and read timings belong in CI's log)."""
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if capture is None or reporter is None:
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(line)
 
 
 def _unavailable(config: pytest.Config, reason: str) -> None:

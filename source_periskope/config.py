@@ -84,29 +84,17 @@ def parse_start_date(value: Any) -> str:
     return moment.strftime(STATE_DATETIME_FORMAT)
 
 
-def _bounded_int(config: Mapping[str, Any], field: str, default: int, low: int, high: int) -> int:
+def _bounded_number(config: Mapping[str, Any], field: str, default: Any, low: Any, high: Any, kind: type = int) -> Any:
     value = config.get(field)
     if value is None or value == "":
         return default
+    problem = ConfigError(f"{field} must be a {'whole ' if kind is int else ''}number from {low} to {high}, not {value!r}.")
     try:
-        number = int(value)
+        number = kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{field} must be a whole number from {low} to {high}, not {value!r}.") from None
+        raise problem from None
     if not low <= number <= high or (isinstance(value, float) and value != number):
-        raise ConfigError(f"{field} must be a whole number from {low} to {high}, not {value!r}.")
-    return number
-
-
-def _bounded_float(config: Mapping[str, Any], field: str, default: float, low: float, high: float) -> float:
-    value = config.get(field)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{field} must be a number from {low} to {high}, not {value!r}.") from None
-    if not low <= number <= high:
-        raise ConfigError(f"{field} must be a number from {low} to {high}, not {value!r}.")
+        raise problem
     return number
 
 
@@ -148,12 +136,12 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     start = config.get("start_date")
     normalized["start_date"] = parse_start_date(start) if start not in (None, "") else ALL_HISTORY_START
     normalized["base_url"] = _base_url(config)
-    normalized["page_size"] = _bounded_int(config, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    normalized["window_days"] = _bounded_int(config, "window_days", DEFAULT_WINDOW_DAYS, 1, 3650)
-    normalized["lookback_days"] = _bounded_int(config, "lookback_days", 0, 0, 365)
-    normalized["max_retries"] = _bounded_int(config, "max_retries", 8, 0, 20)
-    normalized["retry_backoff_seconds"] = _bounded_float(config, "retry_backoff_seconds", 2.0, 0.01, 60.0)
-    normalized["request_timeout_seconds"] = _bounded_int(config, "request_timeout_seconds", 60, 1, 600)
+    normalized["page_size"] = _bounded_number(config, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    normalized["window_days"] = _bounded_number(config, "window_days", DEFAULT_WINDOW_DAYS, 1, 3650)
+    normalized["lookback_days"] = _bounded_number(config, "lookback_days", 0, 0, 365)
+    normalized["max_retries"] = _bounded_number(config, "max_retries", 8, 0, 20)
+    normalized["retry_backoff_seconds"] = _bounded_number(config, "retry_backoff_seconds", 2.0, 0.01, 60.0, kind=float)
+    normalized["request_timeout_seconds"] = _bounded_number(config, "request_timeout_seconds", 60, 1, 600)
     return normalized
 
 

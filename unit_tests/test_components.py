@@ -157,3 +157,9 @@ def test_state_migration_reads_older_shapes():
     assert migration.migrate(with_global) == {"states": [], "lookback_window": 3}
     assert migration.migrate({"states": [], "lookback_window": 3}) == {"states": [], "lookback_window": 3}
     assert not migration.should_migrate({})
+
+
+def test_a_record_without_its_primary_key_is_kept_with_a_warning(caplog):
+    record = transform("tickets", {"subject": "no id"})
+    assert record == {"subject": "no id"}
+    assert "Stream tickets: field ticket_id (part of the primary key) is missing; the record is emitted as it came" in caplog.text

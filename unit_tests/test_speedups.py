@@ -79,3 +79,12 @@ def test_canonical_timestamps_skip_the_regex_with_the_same_result(value):
         finally:
             normalize._is_canonical = original
         assert normalize.normalize_timestamp(value) == expected
+
+
+def test_few_records_wait_between_reader_threads_and_the_writer():
+    """Keeps peak memory flat (README, Performance); fails loudly if a CDK upgrade moves the queue."""
+    from source_periskope import SourcePeriskope
+    from source_periskope.source import RECORDS_WAITING_TO_BE_WRITTEN
+
+    source = SourcePeriskope(config={"api_key": "k", "phone_number": "919876543210"})
+    assert source._concurrent_source._queue.maxsize == RECORDS_WAITING_TO_BE_WRITTEN

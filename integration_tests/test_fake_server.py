@@ -1,6 +1,6 @@
 """Contract tests for the fake Periskope server (integration_tests/fake_periskope).
 
-Run: /work/venv/bin/python -m pytest integration_tests/test_fake_server.py -q
+Run: .venv/bin/python -m pytest integration_tests/test_fake_server.py -q
 """
 
 import email.utils

@@ -148,3 +148,18 @@ def test_a_full_sync_makes_one_request_per_page_plus_one_per_window_and_a_few_pr
         assert requests == len(fake_server.records(stream)) // page_size + 1, stream
     assert fake_server.request_count(path="/phones/all") <= 2  # the stream, plus the phone list when ids need resolving
     assert len(result.records("messages")) == len(fake_server.records("messages"))
+
+
+@pytest.mark.parametrize("command", ["check", "read"])
+def test_a_valid_api_key_never_appears_in_a_succeeding_run_at_debug_level(command):
+    from integration_tests.fake_periskope import FakePeriskope
+
+    secret = "valid-" + "k3y" * 8
+    with FakePeriskope(seed=3, api_key=secret, sizes={"messages": 50}).start() as server:
+        config = connector_config(server)
+        catalog = catalog_for(config, "full_refresh") if command == "read" else None
+        result = run(command, config, catalog=catalog, extra_args=["--debug"])
+
+    assert result.returncode == 0 and not result.errors(), result.output[-2000:]
+    assert result.of_type("RECORD") if command == "read" else result.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"] == "SUCCEEDED"
+    assert "k3yk3y" not in result.output

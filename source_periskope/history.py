@@ -18,11 +18,11 @@ from source_periskope.config import PHONES_KEY, STATE_DATETIME_FORMAT
 logger = logging.getLogger("airbyte")
 
 PATHS = {
-    "chats": ("/chats", "chats"),
-    "messages": ("/chats/messages", "messages"),
-    "notifications": ("/chats/notifications", None),
-    "notes": ("/note", "notes"),
-    "reactions": ("/reactions", "reactions"),
+    "chats": "/chats",
+    "messages": "/chats/messages",
+    "notifications": "/chats/notifications",
+    "notes": "/note",
+    "reactions": "/reactions",
 }
 PRECISION = timedelta(days=7)
 MARGIN = timedelta(days=1)
@@ -63,7 +63,7 @@ def oldest_record_time(config: Mapping[str, Any], path: str, phone: str, start: 
 
 def history_start(config: Mapping[str, Any], stream: str, start_text: str, now: datetime) -> str:
     """The latest safe start for `stream` across every configured number (the configured start if unsure)."""
-    path, _ = PATHS[stream]
+    path = PATHS[stream]
     start = _parse(start_text)
     oldest = []
     try:

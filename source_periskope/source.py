@@ -21,6 +21,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_periskope.check import check_connection
 from source_periskope.api import ApiProblem
 from source_periskope.config import PHONES_KEY, try_normalize_config
+from source_periskope.cursors import use_per_phone_cursor
 from source_periskope.history import skip_empty_history
 from source_periskope.phones import phones_to_read
 from source_periskope.state import use_closed_window_state
@@ -75,6 +76,7 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
             catalog=catalog, config=normalized, state=state, source_config=load_manifest(normalized), **kwargs
         )
         use_closed_window_state(self._constructor)
+        use_per_phone_cursor(self._constructor)
         # The CDK lets 10,000 records wait between its reader threads and the writer; a few pages' worth keep the
         # readers busy as well and keep memory flat (measured: about 40 MB less at the peak).
         self._concurrent_source._queue.maxsize = RECORDS_WAITING_TO_BE_WRITTEN

@@ -4,6 +4,8 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from airbyte_cdk.models import SyncMode
+from freezegun import freeze_time
 import requests
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteRecordMessage, Level, Type
@@ -88,3 +90,83 @@ def test_few_records_wait_between_reader_threads_and_the_writer():
 
     source = SourcePeriskope(config={"api_key": "k", "phone_number": "919876543210"})
     assert source._concurrent_source._queue.maxsize == RECORDS_WAITING_TO_BE_WRITTEN
+
+
+def test_slice_with_cached_hash_hashes_and_compares_as_the_cdks_slice(monkeypatch):
+    from airbyte_cdk.sources.types import StreamSlice
+    from airbyte_cdk.utils.slice_hasher import SliceHasher
+
+    from source_periskope.cursors import SliceWithCachedHash
+
+    router_slice = StreamSlice(partition={"phone": "919876543210"}, cursor_slice={}, extra_fields={"x": 1})
+    cdk = StreamSlice(partition=router_slice, cursor_slice={"start_time": "2026-10-01T00:00:00Z", "end_time": "2026-10-31T00:00:00Z"})
+    fast = SliceWithCachedHash.of(cdk)
+    assert hash(fast) == hash(cdk) and fast == cdk and cdk == fast
+    assert (fast.partition, fast.cursor_slice, dict(fast)) == (cdk.partition, cdk.cursor_slice, dict(cdk))
+
+    calls = []
+    original = SliceHasher.hash.__func__
+    monkeypatch.setattr(SliceHasher, "hash", classmethod(lambda cls, *a, **k: calls.append(1) or original(cls, *a, **k)))
+    for _ in range(100):
+        {fast: 1}.get(fast)
+    assert calls == []  # computed once, above
+
+
+def test_per_phone_partition_keys_are_the_cdks():
+    from airbyte_cdk.sources.streams.checkpoint.per_partition_key_serializer import PerPartitionKeySerializer
+
+    from source_periskope.cursors import PerPhoneCursor
+
+    cursor = PerPhoneCursor.__new__(PerPhoneCursor)  # only the key method is exercised
+    cursor._partition_serializer = PerPartitionKeySerializer()
+    partitions = [{"phone": "919876543210"}, {"phone": "918527184400"}, {"b": 1, "a": {"z": [1, 2]}}]
+    for _ in range(3):
+        for partition in partitions + [dict(p) for p in partitions]:
+            assert cursor._to_partition_key(partition) == PerPartitionKeySerializer.to_partition_key(partition)
+
+
+@pytest.mark.parametrize("sync_mode", [SyncMode.incremental, SyncMode.full_refresh])
+@freeze_time("2026-11-15T12:00:00Z")
+def test_per_phone_cursor_emits_the_records_and_state_of_the_cdks_cursor(sync_mode, monkeypatch):
+    """Two numbers, two windows each, a window of two pages: same records and state, far fewer slice hashes."""
+    from airbyte_cdk.test.mock_http import HttpMocker
+    from airbyte_cdk.utils.slice_hasher import SliceHasher
+
+    import source_periskope.source
+    from unit_tests.mock_server.config import OTHER_PHONE, PHONE, ConfigBuilder
+    from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
+    from unit_tests.mock_server.response_builder import page, records
+    from unit_tests.mock_server.utils import final_state, read_stream
+
+    windows = [("2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z"), ("2026-10-31T00:00:00Z", "2026-11-15T12:00:01Z")]
+    if sync_mode == SyncMode.full_refresh:
+        windows = [("2009-01-01T00:00:00Z", "2018-12-30T00:00:00Z"), ("2018-12-30T00:00:00Z", "2026-11-15T12:00:01Z")]
+    config = ConfigBuilder().with_additional_phone_numbers([OTHER_PHONE]).with_window_days(3650 if sync_mode == SyncMode.full_refresh else 30).build()
+
+    def read_messages():
+        with HttpMocker() as http:
+            for phone in (PHONE, OTHER_PHONE):
+                def request(window, offset=0):
+                    return PeriskopeRequestBuilder.for_stream("messages", phone).with_window(*window).with_page(offset, 100).build()
+
+                first = records("messages", 100, newest="2026-11-10T10:00:00+00:00", org_phone=f"{phone}@c.us")
+                more = [dict(r, message_id=r["message_id"] + "-b") for r in records("messages", 30, newest="2026-11-01T00:00:00+00:00")]
+                http.get(request(windows[0]), page("messages", records("messages", 5, newest="2016-10-20T10:00:00+00:00")))
+                http.get(request(windows[1]), page("messages", first))
+                http.get(request(windows[1], 100), page("messages", more, offset=100))
+            output = read_stream("messages", sync_mode, config)
+        # Windows and numbers are read concurrently, so records come in no fixed order.
+        return sorted(json.dumps(m.record.data, sort_keys=True) for m in output.records), final_state(output)
+
+    hashes = []
+    original = SliceHasher.hash.__func__
+    monkeypatch.setattr(SliceHasher, "hash", classmethod(lambda cls, *a, **k: hashes.append(1) or original(cls, *a, **k)))
+    fast = read_messages()
+    fast_hashes = len(hashes)
+    monkeypatch.setattr(source_periskope.source, "use_per_phone_cursor", lambda factory: None)
+    hashes.clear()
+    cdk = read_messages()
+
+    assert len(fast[0]) == 2 * 135
+    assert fast == cdk
+    assert fast_hashes < 50 < len(hashes)  # once per window, not per record

@@ -8,7 +8,7 @@ third of the sync's CPU. Here each is computed once and reused; the keys and has
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Mapping, Tuple
+from typing import Any, Dict, Iterable, Mapping, Tuple
 
 from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory

@@ -158,10 +158,11 @@ class NormalizeRecord(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
-        for name in self._json_fields:
-            value = record.get(name)
-            if isinstance(value, str):
-                record[name] = self._parsed(name, value)
+        if str in map(type, map(record.get, self._json_fields)):  # rare, and checked without a Python loop
+            for name in self._json_fields:
+                value = record.get(name)
+                if isinstance(value, str):
+                    record[name] = self._parsed(name, value)
         for name in self._id_fields:
             record[name] = snake_case_id(record.get(name))
         latest = record.get("latest_message")
@@ -171,7 +172,7 @@ class NormalizeRecord(RecordTransformation):
             value = record.get(name)
             if isinstance(value, str):
                 record[name] = self._timestamp(name, value)
-        if self._has_org_phone and stream_slice is not None:
+        if self._has_org_phone and record.get("org_phone") is None and stream_slice is not None:
             fill_missing(record, "org_phone", org_phone_from_header(stream_slice.partition.get("phone")))
         for name in self._primary_key:
             if record.get(name) is None:

@@ -170,3 +170,40 @@ def test_per_phone_cursor_emits_the_records_and_state_of_the_cdks_cursor(sync_mo
     assert len(fast[0]) == 2 * 135
     assert fast == cdk
     assert fast_hashes < 50 < len(hashes)  # once per window, not per record
+
+
+SCHEMAS_OF_THE_CDK_SERIALIZERS = """
+import json, sys
+if sys.argv[1] == "deferred":
+    import source_periskope  # defers schema building before the CDK's serializers are created
+from airbyte_cdk.models import airbyte_protocol_serializers as serializers
+names = sorted(name for name in dir(serializers) if name.endswith("Serializer") and name != "Serializer")
+print(json.dumps({name: getattr(serializers, name).get_json_schema() for name in names}, sort_keys=True))
+"""
+
+
+def test_deferred_serializer_schemas_are_the_schemas_serpyco_builds():
+    import subprocess
+    import sys
+
+    def schemas(mode):
+        completed = subprocess.run([sys.executable, "-c", SCHEMAS_OF_THE_CDK_SERIALIZERS, mode], capture_output=True, text=True, check=True)
+        return json.loads(completed.stdout.strip().splitlines()[-1])
+
+    eager, deferred = schemas("eager"), schemas("deferred")
+    assert len(eager) >= 8 and all(eager.values())
+    assert deferred == eager
+
+
+def test_the_cdks_serializers_have_not_built_their_schemas_at_import():
+    import subprocess
+    import sys
+
+    code = (
+        "import source_periskope\n"
+        "from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteMessage, Type, AirbyteLogMessage, Level\n"
+        "assert AirbyteMessageSerializer._schema is None\n"
+        "message = AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message='hi'))\n"
+        "assert AirbyteMessageSerializer.load(AirbyteMessageSerializer.dump(message)) == message\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

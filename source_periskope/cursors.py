@@ -42,7 +42,7 @@ class PerPhoneCursor(ConcurrentPerPartitionCursor):
             yield SliceWithCachedHash.of(stream_slice)
 
     def _to_partition_key(self, partition: Mapping[str, Any]) -> str:
-        remembered = self.__dict__.setdefault("_remembered_keys", {})
+        remembered = self._remembered_keys
         entry = remembered.get(id(partition))
         if entry is not None and entry[0] is partition:  # the object itself is kept, so its id is not reused
             return entry[1]
@@ -61,6 +61,7 @@ def use_per_phone_cursor(factory: ModelToComponentFactory) -> None:
         cursor = build_cursor(*args, **kwargs)
         if type(cursor) is ConcurrentPerPartitionCursor:
             cursor.__class__ = PerPhoneCursor
+            cursor._remembered_keys = {}
         return cursor
 
     factory.create_concurrent_cursor_from_perpartition_cursor = build_per_phone_cursor  # type: ignore[method-assign]

@@ -8,14 +8,21 @@ Here a serializer builds its schema the first time `get_json_schema()` is called
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any, Dict
 
 
+# Checked against serpyco-rs 1.x, where a Serializer keeps its schema only to answer get_json_schema().
+_CHECKED_MAJOR_VERSION = "1."
+
+
 def defer_serializer_schemas() -> None:
-    """Must run before airbyte_cdk.models is imported; does nothing if serpyco-rs is not laid out as expected."""
+    """Must run before airbyte_cdk.models is imported; does nothing for a serpyco-rs it was not checked against."""
     try:
+        if not metadata.version("serpyco-rs").startswith(_CHECKED_MAJOR_VERSION):
+            return
         from serpyco_rs import _main
-    except ImportError:
+    except (ImportError, metadata.PackageNotFoundError):
         return
     serializer = getattr(_main, "Serializer", None)
     build_schema = getattr(_main, "get_json_schema", None)

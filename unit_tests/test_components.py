@@ -57,6 +57,7 @@ def test_camel_case_id_becomes_snake_case():
     assert snake_case_id({"from_me": True, "_serialized": "x"}) == {"from_me": True, "serialized": "x"}
     snake = {"from_me": True, "id": "A", "remote": "r@c.us", "serialized": "true_r@c.us_A"}
     assert snake_case_id(dict(snake)) == snake
+    assert snake_case_id(snake) is snake  # already snake_case: not copied
     assert snake_case_id(None) is None
 
 

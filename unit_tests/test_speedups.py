@@ -99,10 +99,11 @@ def test_slice_with_cached_hash_hashes_and_compares_as_the_cdks_slice(monkeypatc
     from source_periskope.cursors import SliceWithCachedHash
 
     router_slice = StreamSlice(partition={"phone": "919876543210"}, cursor_slice={}, extra_fields={"x": 1})
-    cdk = StreamSlice(partition=router_slice, cursor_slice={"start_time": "2026-10-01T00:00:00Z", "end_time": "2026-10-31T00:00:00Z"})
+    cdk = StreamSlice(partition=router_slice, cursor_slice={"start_time": "2026-10-01T00:00:00Z", "end_time": "2026-10-31T00:00:00Z"},
+                      extra_fields=router_slice.extra_fields)  # as the CDK's per-partition cursor builds it
     fast = SliceWithCachedHash.of(cdk)
     assert hash(fast) == hash(cdk) and fast == cdk and cdk == fast
-    assert (fast.partition, fast.cursor_slice, dict(fast)) == (cdk.partition, cdk.cursor_slice, dict(cdk))
+    assert (fast.partition, fast.cursor_slice, fast.extra_fields, dict(fast)) == (cdk.partition, cdk.cursor_slice, cdk.extra_fields, dict(cdk))
 
     calls = []
     original = SliceHasher.hash.__func__
@@ -119,6 +120,7 @@ def test_per_phone_partition_keys_are_the_cdks():
 
     cursor = PerPhoneCursor.__new__(PerPhoneCursor)  # only the key method is exercised
     cursor._partition_serializer = PerPartitionKeySerializer()
+    cursor._remembered_keys = {}
     partitions = [{"phone": "919876543210"}, {"phone": "918527184400"}, {"b": 1, "a": {"z": [1, 2]}}]
     for _ in range(3):
         for partition in partitions + [dict(p) for p in partitions]:

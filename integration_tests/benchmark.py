@@ -569,7 +569,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--streams", default="messages", help="comma-separated streams to read (default messages)")
     parser.add_argument("--page-size", type=int, default=1000, help="page size, connector and baseline (default 1000)")
     parser.add_argument("--output", type=Path, help="JSON results (default output/bench/<timestamp>.json)")
-    parser.add_argument("--concurrency", type=int, help="ignored for now")
+    parser.add_argument("--concurrency", type=int, help="the connector's num_workers (1..8; default: the connector's, 4)")
     parser.add_argument("--runs", default=",".join(RUNS), help=f"comma-separated subset of {','.join(RUNS)} (default all)")
     parser.add_argument("--profile", action="store_true", help="also run the full refresh under a profiler")
     parser.add_argument("--profiler", choices=("py-spy", "cprofile"), default="py-spy",
@@ -621,9 +621,6 @@ def reserve_output_path(directory: Path) -> Path:
 
 
 def _benchmark(args: argparse.Namespace, git: Dict[str, Any], output: Path) -> int:
-    if args.concurrency is not None:
-        print("--concurrency is ignored for now (the connector's manifest decides).")
-
     server_args = ["--messages", str(args.messages), "--size", "phones=1", "--latency-ms", str(args.latency_ms)]
     print(
         f"Fake Periskope: {args.messages:,} messages, 1 phone, latency {args.latency_ms:g} ms; streams "
@@ -637,6 +634,8 @@ def _benchmark(args: argparse.Namespace, git: Dict[str, Any], output: Path) -> i
     try:
         phone = server.stats()["phones"][0]["number"]
         config = {"api_key": "test-api-key", "phone_number": phone, "base_url": server.base_url, "page_size": args.page_size}
+        if args.concurrency is not None:
+            config["num_workers"] = args.concurrency
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
             config_path = write_json(directory, "config.json", config)
@@ -694,7 +693,7 @@ def _benchmark(args: argparse.Namespace, git: Dict[str, Any], output: Path) -> i
         "versions": {name: package_version(name) for name in ("airbyte-cdk", "requests", "orjson", "serpyco-rs")},
         "options": {
             "messages": args.messages, "latency_ms": args.latency_ms, "streams": args.stream_list,
-            "page_size": args.page_size, "runs": args.run_list, "profile": args.profile,
+            "page_size": args.page_size, "concurrency": args.concurrency, "runs": args.run_list, "profile": args.profile,
         },
         "server_args": server_args,
         "env_removed_for_runs": [name for name in DROPPED_ENV if name in os.environ],

@@ -14,6 +14,9 @@ DEFAULT_BASE_URL = "https://api.periskope.app/v1"
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 2000
 DEFAULT_WINDOW_DAYS = 30
+# Reader threads; the manifest's concurrency_level caps them at MAX_NUM_WORKERS too.
+DEFAULT_NUM_WORKERS = 4
+MAX_NUM_WORKERS = 8
 # "All history": WhatsApp itself started in 2009, so nothing Periskope holds is older.
 ALL_HISTORY_START = "2009-01-01T00:00:00Z"
 STATE_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -142,6 +145,7 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     normalized["max_retries"] = _bounded_number(config, "max_retries", 8, 0, 20)
     normalized["retry_backoff_seconds"] = _bounded_number(config, "retry_backoff_seconds", 2.0, 0.01, 60.0, kind=float)
     normalized["request_timeout_seconds"] = _bounded_number(config, "request_timeout_seconds", 60, 1, 600)
+    normalized["num_workers"] = _bounded_number(config, "num_workers", DEFAULT_NUM_WORKERS, 1, MAX_NUM_WORKERS)
     return normalized
 
 

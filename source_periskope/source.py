@@ -20,7 +20,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.check import check_connection
 from source_periskope.api import ApiProblem
-from source_periskope.config import PHONES_KEY, try_normalize_config
+from source_periskope.config import DEFAULT_NUM_WORKERS, PHONES_KEY, try_normalize_config
 from source_periskope.cursors import use_per_phone_cursor
 from source_periskope.history import skip_empty_history
 from source_periskope.phones import phones_to_read
@@ -85,6 +85,10 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         normalized, self._config_problem = try_normalize_config(config, full_refresh_streams(catalog))
+        if self._config_problem:
+            # The manifest reads num_workers while the source is built: a bad value must still reach check,
+            # discover and read as the config error that names it, not crash the construction.
+            normalized = {**normalized, "num_workers": DEFAULT_NUM_WORKERS}
         super().__init__(
             catalog=catalog, config=normalized, state=state, source_config=load_manifest(normalized), **kwargs
         )

@@ -100,3 +100,34 @@ def test_each_bad_value_is_named(change, field):
     with pytest.raises(ConfigError) as error:
         normalize_config({"api_key": "key", "phone_number": "919876543210", **change})
     assert str(error.value).startswith(field)
+
+
+@pytest.mark.parametrize("num_workers, threads", [(None, 4), (1, 1), (2, 2), (8, 8)])
+def test_num_workers_sets_the_reader_threads(num_workers, threads):
+    from source_periskope import SourcePeriskope
+
+    config = {"api_key": "key", "phone_number": "919876543210"}
+    if num_workers is not None:
+        config["num_workers"] = num_workers
+    source = SourcePeriskope(config=config)
+    assert source._concurrent_source._threadpool._threadpool._max_workers == threads
+
+
+@pytest.mark.parametrize("num_workers", [0, 9, "many"])
+def test_num_workers_out_of_range_is_named(num_workers):
+    with pytest.raises(ConfigError) as error:
+        normalize_config({"api_key": "key", "phone_number": "919876543210", "num_workers": num_workers})
+    assert str(error.value).startswith("num_workers")
+
+
+@pytest.mark.parametrize("num_workers", [0, "many"])
+def test_a_bad_num_workers_fails_check_naming_it_instead_of_crashing(num_workers):
+    import logging
+
+    from airbyte_cdk.models import Status
+
+    from source_periskope import SourcePeriskope
+
+    config = {"api_key": "key", "phone_number": "919876543210", "num_workers": num_workers}
+    status = SourcePeriskope(config=config).check(logging.getLogger("test"), config)
+    assert status.status == Status.FAILED and "num_workers must be a whole number from 1 to 8" in status.message

@@ -7,15 +7,45 @@
                      headers={"Authorization": f"Bearer {server.api_key}",
                               "x-phone": server.phones[0]["number"]})
 
-Modules: world (who's who), generators (lazy phone streams), tables (small
-materialised streams), timeline (paging), store (one organisation's data and
-its changes), api (the /v1 endpoints), faults, admin, server (HTTP and the
-FakePeriskope class), __main__ (CLI). Behaviour follows the contract in
-shared/periskope-api.md; the INFERRED choices are documented in api.py.
+Modules:
+  world       who's who: phones (some quiet), labels, agents, contacts, chats
+  generators  the lazy, timestamp-ordered phone streams
+  tables      the small, materialised streams and the by-id shapes
+  timeline    paging (LazyTimeline, SortedTable)
+  store       one organisation's data and its changes; DEFAULT_SIZES, ORGANISATION_SIZES
+  oddtext     odd but valid text (lone surrogates, emoji, RTL, ...) and the JSON fallback
+  labelshape  `labels` as an array or a comma-separated string
+  late        late arrivals (deliver_late)
+  deletions   soft and hard deletes
+  outages     a phone going offline and delivering its backlog on reconnect
+  schedule    changes at the Nth request (at_request)
+  situations  the FakePeriskope methods that stage these situations
+  quota       a per-key request quota with truthful X-RateLimit-* headers
+  api         the /v1 endpoints
+  faults      injected faults
+  admin       the /_admin API
+  server      HTTP and the FakePeriskope class
+  __main__    the CLI
+
+Behaviour follows the contract in shared/periskope-api.md; the INFERRED
+choices are documented in api.py.
+
+Realistic situations, for reproducing connector bugs:
+
+    FakePeriskope(sizes=ORGANISATION_SIZES)             # tickets and contacts several pages long
+    fake.deliver_late("messages", phone, 5, 7200)       # past-dated records after a sync
+    fake.at_request(3, lambda: fake.update_record(...)) # a change while a client pages
+    fake.soft_delete("tickets", "BKT-004"); fake.hard_delete("messages", message_id)
+    FakePeriskope(odd_text=False)                       # odd text is on by default
+    FakePeriskope(labels_shape="string")                # or "array"; default "mixed"
+    FakePeriskope(quiet_phones=1)                       # the last phone's newest record is 125 days old
+    fake.disconnect(phone); fake.outage_traffic(phone, 10); fake.reconnect(phone)
+    FakePeriskope(quota_per_minute=100)                 # 429s past 100 requests per key per minute
 """
 
 from .faults import ALL_KINDS, DEFAULT_KINDS, FaultSettings
 from .server import FakePeriskope
-from .store import DEFAULT_SIZES, STREAMS
+from .store import DEFAULT_SIZES, ORGANISATION_SIZES, STREAMS
 
-__all__ = ["FakePeriskope", "FaultSettings", "ALL_KINDS", "DEFAULT_KINDS", "DEFAULT_SIZES", "STREAMS"]
+__all__ = ["FakePeriskope", "FaultSettings", "ALL_KINDS", "DEFAULT_KINDS", "DEFAULT_SIZES", "ORGANISATION_SIZES",
+           "STREAMS"]

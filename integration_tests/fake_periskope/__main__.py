@@ -2,6 +2,8 @@
 
     python -m integration_tests.fake_periskope --port 8765 --messages 100000 \
         --fault-rate 0.05 --fault 429_retry_after:2:/chats/messages
+    python -m integration_tests.fake_periskope --organisation --quiet-phones 1 \
+        --quota-per-minute 300 --quota-reset-format epoch --quota-retry-after
 
 Prints `FAKE_PERISKOPE_URL=http://127.0.0.1:PORT/v1` once listening, then
 serves until SIGTERM or SIGINT.
@@ -14,7 +16,9 @@ import threading
 
 from .faults import ALL_KINDS, FaultSettings
 from .server import FakePeriskope, check_loopback
-from .store import DEFAULT_SIZES
+from .labelshape import SHAPES
+from .quota import RESET_FORMATS
+from .store import DEFAULT_SIZES, ORGANISATION_SIZES
 
 
 def parse_args(argv=None):
@@ -27,6 +31,9 @@ def parse_args(argv=None):
     parser.add_argument("--size", action="append", default=[], metavar="STREAM=N",
                         help=f"records per phone/org for a stream, repeatable; streams: {', '.join(DEFAULT_SIZES)}, "
                              "and phones (= connected phones)")
+    parser.add_argument("--organisation", action="store_true",
+                        help="start from ORGANISATION_SIZES (tickets and contacts several pages long); "
+                             "--size and --messages apply on top")
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--api-key", default="test-api-key")
     parser.add_argument("--now", help="pin 'now' (ISO-8601 or epoch seconds); default: the current time")
@@ -36,6 +43,16 @@ def parse_args(argv=None):
     parser.add_argument("--omit-count", action="store_true")
     parser.add_argument("--strict-limit", action="store_true", help="reject limit=2000 too")
     parser.add_argument("--no-json-strings", action="store_true", help="never JSON-encode JSON columns as strings")
+    parser.add_argument("--no-odd-text", action="store_true",
+                        help="no odd text (lone surrogates, emoji, RTL, long bodies...) in bodies and names")
+    parser.add_argument("--labels-shape", default="mixed", choices=SHAPES,
+                        help="labels as an array, a comma-separated string, or mixed per row (default)")
+    parser.add_argument("--quiet-phones", type=int, default=0,
+                        help="make the last N connected phones quiet (newest record 125 days old)")
+    parser.add_argument("--quota-per-minute", type=int, help="requests per API key per 60-second window (429 past it)")
+    parser.add_argument("--quota-reset-format", default="seconds", choices=RESET_FORMATS,
+                        help="X-RateLimit-Reset under a quota: seconds to wait (default), epoch or epoch_ms")
+    parser.add_argument("--quota-retry-after", action="store_true", help="send Retry-After on quota 429s")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:COUNT[:PATH_CONTAINS]]",
                         help=f"queue one-shot faults, repeatable; kinds: {', '.join(ALL_KINDS)}")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random fault per request")
@@ -46,7 +63,7 @@ def parse_args(argv=None):
 
 
 def sizes_from(args):
-    sizes = {}
+    sizes = dict(ORGANISATION_SIZES) if args.organisation else {}
     for item in args.size:
         name, _, value = item.partition("=")
         if not value.isdigit():
@@ -77,7 +94,9 @@ def main(argv=None):
             api_key=args.api_key, now=now, disconnected_phones=args.disconnected_phones,
             notifications_key=args.notifications_key, count_is_total=args.count_is_total,
             omit_count=args.omit_count, strict_limit=args.strict_limit, json_strings=not args.no_json_strings,
-            faults=faults_from(args),
+            faults=faults_from(args), odd_text=not args.no_odd_text, labels_shape=args.labels_shape,
+            quiet_phones=args.quiet_phones, quota_per_minute=args.quota_per_minute,
+            quota_reset_format=args.quota_reset_format, quota_retry_after=args.quota_retry_after,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,7 +6,11 @@
                                           "retry_after_seconds", "queue": [{"kind", "count",
                                           "path_contains"}], "clear": true}
   POST  /_admin/settings                  switches: {"notifications_key", "count_is_total",
-                                          "omit_count", "strict_limit", "latency_ms"}
+                                          "omit_count", "strict_limit", "latency_ms",
+                                          "quota_per_minute", "quota_reset_format",
+                                          "quota_retry_after", "odd_text", "labels_shape"}
+                                          (changing odd_text or labels_shape rebuilds the
+                                          data from the seed: earlier changes are lost)
   POST  /_admin/reset_counts              forget the request log and fault counts
   GET   /_admin/records/{stream}?phone=   every current record of a stream
   POST  /_admin/records/{stream}          add one: {"phone": ..., <field overrides>}
@@ -17,7 +21,10 @@ from urllib.parse import unquote
 
 import orjson
 
-SWITCHES = ("notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms")
+SWITCHES = (
+    "notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms",
+    "quota_per_minute", "quota_reset_format", "quota_retry_after", "odd_text", "labels_shape",
+)
 
 
 def handle(fake, method, path, query, body):

@@ -12,7 +12,16 @@ declares them only there.
 Guesses where the contract is silent (INFERRED): auth is checked before the
 route (an unknown path with a bad key is 401); an x-phone that is not one of
 the key's organisation's phones (in digits or phone-id form) is 401; unknown
-paths and ids are 404 with a JSON body in the 422's shape.
+paths and ids are 404 with a JSON body in the 422's shape; GET /contacts/{id}
+takes the digits only (the contract's form, e.g. 919537851844): an id with
+"@c.us" is 404.
+
+By-id endpoints (contract section 2.2): /tickets/{id} answers TicketInfo, whose
+`ticket.closed_by` is the closing agent for closed and archived tickets and
+null otherwise; /message/{id} the message plus its `reactions` (a message with
+reactions has has_reaction true, or sometimes null, never false); /contacts/{id}
+the contact plus `chat_ids` (chats the API lists). Hard-deleted records and
+records an offline phone holds back are 404 there, as in the lists.
 """
 
 import re
@@ -243,7 +252,10 @@ def list_notifications(request):
 
 def get_chat(request, chat_id):
     with request.org.lock:
-        return request.org.chat_object(request.phone, _chat_id(request, chat_id))
+        chat = request.org.chat_object(request.phone, _chat_id(request, chat_id))
+    if chat is None:  # known to the phone (e.g. from a held-back message) but not listed
+        raise not_found(f"Chat {chat_id} not found")
+    return chat
 
 
 def chat_messages(request, chat_id):
@@ -290,6 +302,8 @@ def list_contacts(request):
 
 
 def get_contact(request, contact_id):
+    if not contact_id.isdigit():  # digits only, as the contract shows (not "...@c.us")
+        raise not_found(f"Contact {contact_id} not found")
     key = request.org.normalise_key("contacts", contact_id)
     with request.org.lock:
         contact = request.org.contact_with_chats(key)

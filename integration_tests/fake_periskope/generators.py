@@ -23,7 +23,7 @@ import string
 
 import orjson
 
-from . import vocab
+from . import oddtext, vocab
 from .hashing import MASK64, IdCodec, mix64, percent, pick, salt
 from .timefmt import ROUNDING_GRIDS, format_ts
 
@@ -70,7 +70,8 @@ class TimelineGenerator:
         self.size = size
         self.codec = codec
         self.json_strings = json_strings
-        self.now_us = world.now_us
+        self.now_us = world.now_us - phone.quiet_offset_us  # a quiet phone's history ends long ago
+        self.odd_index = -1  # the base index that always gets a cut-emoji body (oddtext.guaranteed_index)
         self.step_us = max(1, world.span_us // max(1, size))
         self.private_salt = salt(world.seed, self.stream_name, phone.owner)
         self.shared_salt = salt(world.seed, self.stream_name, SHARED_OWNER)
@@ -237,9 +238,11 @@ class MessageGenerator(TimelineGenerator):
         record["org_phone"] = self.phone.jid
         record["timestamp"] = format_ts(time_us)
         record["unique_id"] = wa_id
-        if (h >> 52) % 100 < 12:  # same test as _has_reaction, inlined for speed
+        if (h >> 52) % 100 < 12 and (h >> 8) % 10:  # _has_reaction, inlined; 1 in 10 left null
             record["has_reaction"] = True
         self._fill_content(record, kind, chat, wa_id, h3, h4)
+        if kind == "chat" and record["body"] is not None and self.world.odd_text:
+            record["body"] = oddtext.message_body(record["body"], h, index == self.odd_index)
         self._fill_sending(record, chat, from_me, kind, time_us, h3, h4)
         self._fill_flags(record, kind, h3, h4)
         # updated_at: a little after the timestamp (hours later if edited), never after `now`.
@@ -551,6 +554,8 @@ class NoteGenerator(TimelineGenerator):
         mentioned_agent = agents[(h3 >> 30) % len(agents)]
         template = vocab.NOTE_TEMPLATES[(h2 >> 8) % len(vocab.NOTE_TEMPLATES)]
         body = template.format(agent=mentioned_agent, date=format_ts(time_us)[:10])
+        if self.world.odd_text:
+            body = oddtext.note_body(body, h, index == self.odd_index)
         kind = ("chat",) * 17 + ("image", "audio", "document")
         message_type = kind[(h2 >> 24) % len(kind)]
         edited = percent(h3, 40) < 5

@@ -1,4 +1,10 @@
-"""FakePeriskope: the HTTP server, its Python API for tests, and fault rendering."""
+"""FakePeriskope: the HTTP server, its Python API for tests, and fault rendering.
+
+Per /v1 request, in this order: the `on_request` hook, changes scheduled with
+`at_request`, the request quota (a 429 ends it there), a fault drawn (if any),
+then the endpoint. Responses are JSON from orjson, or from json.dumps when a
+string holds a lone surrogate (oddtext.to_json_bytes).
+"""
 
 import email.utils
 import ipaddress
@@ -12,10 +18,13 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import orjson
-
 from . import admin, api
 from .faults import FaultSettings
+from .labelshape import check_shape
+from .oddtext import to_json_bytes
+from .quota import Quota
+from .schedule import RequestSchedule
+from .situations import Situations
 from .store import Organisation
 
 DEFAULT_API_KEY = "test-api-key"
@@ -39,7 +48,7 @@ def check_loopback(host):
     raise ValueError(f"refusing to listen on non-loopback host {host!r}")
 
 
-class FakePeriskope:
+class FakePeriskope(Situations):
     """An in-process fake of the Periskope REST API (see the package docstring)."""
 
     def __init__(
@@ -61,6 +70,12 @@ class FakePeriskope:
         json_strings=True,
         faults=None,
         rate_limit_per_minute=6000,
+        odd_text=True,
+        labels_shape="mixed",
+        quiet_phones=0,
+        quota_per_minute=None,
+        quota_reset_format="seconds",
+        quota_retry_after=False,
     ):
         check_loopback(host)
         self.host = host
@@ -72,18 +87,18 @@ class FakePeriskope:
         self.count_is_total = count_is_total
         self.omit_count = omit_count
         self.strict_limit = strict_limit
-        self.rate_limit_per_minute = rate_limit_per_minute
+        self.rate_limit_per_minute = rate_limit_per_minute  # informational headers when no quota is set
+        self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
         self.faults = faults or FaultSettings()
         self.on_request = None
+        self.schedule = RequestSchedule()
         self.request_log = []
         self.outside_api_requests = Counter()  # path -> requests not under /v1 (answered 404)
-        self.org = Organisation(seed, sizes, now, connected_phones, disconnected_phones, json_strings=json_strings)
-        # A second organisation, so tests can show that a phone of another org is refused.
-        self.other_org = Organisation(
-            seed + 1, OTHER_ORG_SIZES, now=now or self.org.now_us / 1e6, connected_phones=1,
-            phone_numbers=[OTHER_ORG_PHONE], json_strings=json_strings,
-        )
-        self._keys = {api_key: self.org, OTHER_ORG_KEY: self.other_org}
+        self._org_options = dict(seed=seed, sizes=sizes, now=now, connected_phones=connected_phones,
+                                 disconnected_phones=disconnected_phones, json_strings=json_strings,
+                                 odd_text=bool(odd_text), labels_shape=check_shape(labels_shape),
+                                 quiet_phones=quiet_phones)
+        self._build_organisations()
         self._log_lock = threading.Lock()
         self._request_number = 0
         self._window = (0, 0)  # (window start second, requests in it) for X-RateLimit-*
@@ -132,6 +147,79 @@ class FakePeriskope:
     def organisation_for_key(self, key):
         return self._keys.get(key)
 
+    def _build_organisations(self):
+        options = self._org_options
+        self.org = Organisation(**options)
+        # A second organisation, so tests can show that a phone of another org is refused.
+        self.other_org = Organisation(
+            options["seed"] + 1, OTHER_ORG_SIZES, now=options["now"] or self.org.now_us / 1e6, connected_phones=1,
+            phone_numbers=[OTHER_ORG_PHONE], json_strings=options["json_strings"], odd_text=options["odd_text"],
+            labels_shape=options["labels_shape"],
+        )
+        self._keys = {self.api_key: self.org, OTHER_ORG_KEY: self.other_org}
+
+    # -- data switches (changing one rebuilds the data from the seed: earlier changes are lost) --
+    @property
+    def odd_text(self):
+        """Whether bodies and names sometimes hold odd text (oddtext.py)."""
+        return self._org_options["odd_text"]
+
+    @odd_text.setter
+    def odd_text(self, value):
+        self._rebuild_with(odd_text=bool(value))
+
+    @property
+    def labels_shape(self):
+        """"array", "string" or "mixed": the shape of `labels` (labelshape.py)."""
+        return self._org_options["labels_shape"]
+
+    @labels_shape.setter
+    def labels_shape(self, value):
+        self._rebuild_with(labels_shape=check_shape(value))
+
+    def _rebuild_with(self, **changes):
+        if any(self._org_options[name] != value for name, value in changes.items()):
+            self._org_options.update(changes)
+            self._build_organisations()
+
+    # -- the request quota (quota.py) ---------------------------------------------------
+    @property
+    def quota_per_minute(self):
+        """Requests per key per 60-second window, or None for no quota."""
+        return self.quota.per_minute
+
+    @quota_per_minute.setter
+    def quota_per_minute(self, value):
+        self.quota.per_minute = value
+
+    @property
+    def quota_reset_format(self):
+        """How X-RateLimit-Reset is written under a quota: "seconds", "epoch" or "epoch_ms"."""
+        return self.quota.reset_format
+
+    @quota_reset_format.setter
+    def quota_reset_format(self, value):
+        self.quota.reset_format = value
+
+    @property
+    def quota_retry_after(self):
+        """Whether a quota 429 carries Retry-After."""
+        return self.quota.retry_after
+
+    @quota_retry_after.setter
+    def quota_retry_after(self, value):
+        self.quota.retry_after = bool(value)
+
+    def quota_429_count(self):
+        """How many 429s the quota has served (injected 429 faults are in faults.served)."""
+        return self.quota.rejected
+
+    def _limit_headers(self, key):
+        """(allowed, X-RateLimit-* headers) for one /v1 request: the quota's, or the informational ones."""
+        if self.quota.enabled:
+            return self.quota.admit(key)
+        return True, self.rate_limit_headers()
+
     # -- records --------------------------------------------------------------------
     def records(self, stream, phone=None):
         return self.org.records(stream, phone)
@@ -164,6 +252,7 @@ class FakePeriskope:
             self.outside_api_requests.clear()
             self._request_number = 0
         self.faults.served.clear()
+        self.quota.reset()
 
     def stats(self):
         with self._log_lock:
@@ -176,6 +265,9 @@ class FakePeriskope:
             "outside_api_requests": dict(self.outside_api_requests),
             "faults_served": dict(self.faults.served),
             "faults_pending": self.faults.pending,
+            "quota": {"per_minute": self.quota_per_minute, "reset_format": self.quota_reset_format,
+                      "retry_after": self.quota_retry_after},
+            "quota_429s": self.quota_429_count(),
             "base_url": self.base_url,
             "api_key": self.api_key,
             "phones": self.phones,
@@ -193,7 +285,8 @@ class FakePeriskope:
     def rate_limit_headers(self, remaining=None, reset=None, count=True):
         """X-RateLimit-* for this moment, counting this request unless count=False.
 
-        The limit is informational (never enforced); Reset is the seconds until
+        Used when no quota is set (quota.py enforces one): then the limit is
+        informational (never enforced); Reset is the seconds until
         the current one-minute window ends (INFERRED units: the contract has none).
         """
         now = time.time()
@@ -250,12 +343,12 @@ class _Handler(BaseHTTPRequestHandler):
         query = _first_values(url.query)
         if url.path.startswith("/_admin/"):
             status, payload = admin.handle(self.fake, method, url.path, query, body)
-            self.send(status, orjson.dumps(payload), JSON, self.fake.rate_limit_headers(count=False))
+            self.send(status, to_json_bytes(payload), JSON, self.fake.rate_limit_headers(count=False))
         elif url.path == "/v1" or url.path.startswith("/v1/"):
             self._handle_api(method, _api_path(url.path), query)
         else:  # outside the API's base path: counted apart, so request_log paths stay /v1-relative
             payload = api.error_body(404, "NOT_FOUND", "Not Found", f"Cannot {method} {url.path}")
-            self.send(404, orjson.dumps(payload), JSON, self.fake.rate_limit_headers())
+            self.send(404, to_json_bytes(payload), JSON, self.fake.rate_limit_headers())
             self.fake.outside_api_requests[url.path] += 1
 
     def _read_body(self):
@@ -267,23 +360,33 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         number = fake._next_request_number()
         status = 0
+        headers = None
         try:
             if fake.on_request is not None:
                 fake.on_request(number, path, query)
+            fake.schedule.fire(number, path)
+            key = _presented_key(self.headers.get("Authorization"))
+            allowed, headers = fake._limit_headers(key)
+            if not allowed:
+                status = self.send(429, error_json(429, "RATE_LIMITED", "Too Many Requests", "Too many requests"),
+                                   JSON, headers)
+                return
             route, _params = api.match_route(path)
             fault = fake.faults.draw(path, is_list=route is not None and route.is_list)
-            status = self._serve_api(method, path, query, fault)
+            if fault is not None and fault.startswith("429") and fake.quota.enabled:
+                fake.quota.refund(key)  # 429s never use up quota
+            status = self._serve_api(method, path, query, fault, headers)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up first (a timeout on a `slow` fault): nothing to answer
         except Exception:  # a bug here or in a test hook: answer 500 rather than hang the client
             traceback.print_exc(file=sys.stderr)
-            body = api.error_body(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", "fake server error")
-            status = self.send(500, orjson.dumps(body), JSON, fake.rate_limit_headers())
+            body = error_json(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", "fake server error")
+            status = self.send(500, body, JSON, headers if headers is not None else fake.rate_limit_headers())
         finally:
             fake._log((method, path, query, self.headers.get("x-phone"), status))
 
-    def _serve_api(self, method, path, query, fault):
-        """Answer one request, applying `fault`; returns the status sent (0 if none)."""
+    def _serve_api(self, method, path, query, fault, headers):
+        """Answer one request, applying `fault`, with these X-RateLimit-* headers; returns the status sent (0 if none)."""
         fake = self.fake
         if fault == "slow":
             time.sleep(fake.faults.slow_seconds)
@@ -291,13 +394,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset_connection()
             return 0
         if fault is not None and fault.startswith(("429", "5")):
-            return self._send_error_fault(fault)
+            return self._send_error_fault(fault, headers)
         status, payload = api.dispatch(
             fake, method, path, query, self.headers,
             ignore_offset=fault == "ignore_offset", missing_key=fault == "missing_key",
         )
-        body = orjson.dumps(payload)
-        headers = fake.rate_limit_headers()
+        body = to_json_bytes(payload)
         if fault == "html":
             return self.send(200, _html_page("Something went wrong"), HTML, headers)
         if fault == "malformed_json":
@@ -306,22 +408,22 @@ class _Handler(BaseHTTPRequestHandler):
             return self.send(status, body, JSON, headers, truncate=True)
         return self.send(status, body, JSON, headers)
 
-    def _send_error_fault(self, kind):
+    def _send_error_fault(self, kind, headers):
         fake = self.fake
         wait = fake.faults.retry_after_seconds
         if kind.startswith("429"):
-            body = orjson.dumps(api.error_body(429, "RATE_LIMITED", "Too Many Requests", "Too many requests"))
-            return self.send(429, body, JSON, _rate_limited_headers(fake, kind, wait))
+            body = error_json(429, "RATE_LIMITED", "Too Many Requests", "Too many requests")
+            return self.send(429, body, JSON, _rate_limited_headers(headers, kind, wait))
         status = int(kind)
-        headers = fake.rate_limit_headers()
+        headers = dict(headers)
         if status in (502, 504):  # these come from a proxy in front of the API: HTML, not JSON
             title = {502: "502 Bad Gateway", 504: "504 Gateway Time-out"}[status]
             return self.send(status, _html_page(title), HTML, headers)
         name = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
-        body = api.error_body(status, name.upper().replace(" ", "_"), name, name)
+        body = error_json(status, name.upper().replace(" ", "_"), name, name)
         if status == 503:
             headers["Retry-After"] = str(wait)
-        return self.send(status, orjson.dumps(body), JSON, headers)
+        return self.send(status, body, JSON, headers)
 
     def _reset_connection(self):
         # SO_LINGER 0 makes close() send a TCP RST: the client sees "connection reset".
@@ -347,10 +449,21 @@ class _Handler(BaseHTTPRequestHandler):
         return status
 
 
-def _rate_limited_headers(fake, kind, wait):
+def error_json(status, code, name, message):
+    """An error body (api.error_body) as JSON bytes."""
+    return to_json_bytes(api.error_body(status, code, name, message))
+
+
+def _presented_key(authorization):
+    """The API key a request presents (what the quota counts by): the bearer token, else the raw header."""
+    scheme, _, key = (authorization or "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else (authorization or "")
+
+
+def _rate_limited_headers(base_headers, kind, wait):
     if kind == "429_bare":
         return {}
-    headers = fake.rate_limit_headers(remaining=0, reset=wait)
+    headers = {**base_headers, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(wait)}
     if kind == "429_retry_after":
         headers["Retry-After"] = str(wait)
     elif kind == "429_retry_after_date":

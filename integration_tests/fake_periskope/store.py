@@ -12,9 +12,7 @@ import random
 import threading
 import time
 
-import orjson
-
-from . import tables
+from . import labelshape, oddtext, tables
 from .generators import (
     MessageGenerator,
     NoteGenerator,
@@ -24,6 +22,7 @@ from .generators import (
 from .hashing import IdCodec, salt
 from .timefmt import format_ts, parse_record_ts, to_epoch_us
 from .timeline import LazyTimeline, SortedTable
+from .outages import Outages
 from .world import ChatMeta, Contact, build_world, random_mobile
 
 STREAMS = ("tickets", "messages", "chats", "contacts", "notifications", "notes", "reactions", "phones")
@@ -49,6 +48,16 @@ DEFAULT_SIZES = {
     "tickets": 80,
     "contacts": 150,
 }
+# A realistic organisation: tickets and contacts run to several pages of 1000.
+ORGANISATION_SIZES = {
+    "chats": 120,
+    "messages": 5_000,
+    "notifications": 300,
+    "notes": 200,
+    "reactions": 600,
+    "tickets": 2_600,
+    "contacts": 3_300,
+}
 # Which field an update bumps to "now" (unless the caller sets it).
 BUMPED_FIELDS = {
     "messages": "updated_at",
@@ -64,7 +73,7 @@ LATEST_MESSAGE_SCAN = 4000  # how many newest messages to scan for each chat's l
 class PhoneData:
     """The phone-scoped streams of one phone."""
 
-    def __init__(self, world, phone, sizes, codec, json_strings):
+    def __init__(self, world, phone, sizes, codec, json_strings, labels_shape="mixed"):
         self.phone = phone
         message_generator = MessageGenerator(world, phone, sizes["messages"], codec, json_strings)
         self.generators = {
@@ -73,6 +82,10 @@ class PhoneData:
             "notes": NoteGenerator(world, phone, sizes["notes"], codec, json_strings),
             "reactions": ReactionGenerator(world, phone, sizes["reactions"], codec, message_generator, json_strings),
         }
+        if world.odd_text:  # before anything caches a record: these indices change their bodies
+            message_generator.odd_index = oddtext.guaranteed_index(message_generator, _plain_chat_message)
+            notes = self.generators["notes"]
+            notes.odd_index = oddtext.guaranteed_index(notes, lambda note: not note["is_deleted"])
         self.timelines = {
             "messages": LazyTimeline(self.generators["messages"], "message_id"),
             "notifications": LazyTimeline(self.generators["notifications"], "notification_id"),
@@ -82,6 +95,7 @@ class PhoneData:
         self.chat_metas = {chat.chat_id: chat for chat in world.chats_of(phone)}
         latest = self._latest_messages(message_generator)
         chat_records = tables.build_chat_records(world, phone, latest, json_strings)
+        labelshape.apply(chat_records, labels_shape, world.seed, "chats", "chat_id")
         self.chats = SortedTable(chat_records, "chat_id", "updated_at", filter_field="updated_at")
 
     def _latest_messages(self, generator):
@@ -99,6 +113,10 @@ class PhoneData:
         return self.chats if name == "chats" else self.timelines[name]
 
 
+def _plain_chat_message(message):
+    return message["message_type"] == "chat" and message["body"] is not None and not message["is_deleted"]
+
+
 class Organisation:
     """One organisation's phones and records, plus the add/update operations tests use."""
 
@@ -111,6 +129,9 @@ class Organisation:
         disconnected_phones=0,
         phone_numbers=None,
         json_strings=True,
+        odd_text=True,
+        labels_shape="mixed",
+        quiet_phones=0,
     ):
         self.sizes = {**DEFAULT_SIZES, **(sizes or {})}
         if "phones" in self.sizes:
@@ -123,23 +144,32 @@ class Organisation:
         if self.sizes["chats"] < 1 and any(self.sizes[s] for s in ("messages", "notifications", "notes", "reactions")):
             raise ValueError("phone streams need at least one chat per phone")
         self.json_strings = json_strings
+        self.labels_shape = labelshape.check_shape(labels_shape)
         self.now_us = to_epoch_us(now) if now is not None else time.time_ns() // 1000
         self._started = time.monotonic_ns()
         self._last_clock_us = self.now_us
         self.lock = threading.RLock()
-        self.world = build_world(seed, self.now_us, self.sizes, connected_phones, disconnected_phones, phone_numbers)
+        self.world = build_world(seed, self.now_us, self.sizes, connected_phones, disconnected_phones, phone_numbers,
+                                 odd_text=odd_text, quiet_phones=quiet_phones)
         codec = IdCodec(seed)
-        self.phone_data = {p.ordinal: PhoneData(self.world, p, self.sizes, codec, json_strings) for p in self.world.phones}
-        self.phones_table = SortedTable(tables.build_phone_records(self.world), "phone_id", "created_at", newest_first=False)
-        self.contacts = SortedTable(tables.build_contact_records(self.world, json_strings), "contact_id", "updated_at")
+        self.phone_data = {p.ordinal: PhoneData(self.world, p, self.sizes, codec, json_strings, labels_shape)
+                           for p in self.world.phones}
+        phone_records = self._shape_labels(tables.build_phone_records(self.world), "phones")
+        self.phones_table = SortedTable(phone_records, "phone_id", "created_at", newest_first=False)
+        contact_records = self._shape_labels(tables.build_contact_records(self.world, json_strings), "contacts")
+        self.contacts = SortedTable(contact_records, "contact_id", "updated_at")
         chat_choices = [
             (chat["chat_id"], (chat["latest_message"] or {}).get("message_id"))
             for data in self.phone_data.values()
             for chat in data.chats.all_records()
         ]
         ticket_records = tables.build_ticket_records(self.world, self.sizes["tickets"], chat_choices, json_strings)
-        self.tickets = SortedTable(ticket_records, "ticket_id", "created_at")
+        self.tickets = SortedTable(self._shape_labels(ticket_records, "tickets"), "ticket_id", "created_at")
         self._added_count = 0
+        self.outages = Outages()  # phones taken offline by tests, and what they hold back
+
+    def _shape_labels(self, records, stream):
+        return labelshape.apply(records, self.labels_shape, self.world.seed, stream, KEY_FIELDS[stream])
 
     # -- time -------------------------------------------------------------------
     def clock_us(self) -> int:
@@ -195,7 +225,7 @@ class Organisation:
                     rows.extend(self.stream(name, each).all_records())
             else:
                 rows = self.stream(name).all_records()
-            return orjson.loads(orjson.dumps(rows))
+            return oddtext.clone(rows)
 
     def normalise_key(self, name, key):
         if name == "contacts" and "@" not in key:
@@ -218,7 +248,21 @@ class Organisation:
                 updated.append(new)
             if not updated:
                 raise KeyError(f"no {name} record with key {key!r}")
-            return orjson.loads(orjson.dumps(updated[0]))
+            return oddtext.clone(updated[0])
+
+    def remove_record(self, name, key, phone=None):
+        """Remove a record everywhere it is seen (or on one phone); returns the removed version."""
+        key = self.normalise_key(_check(name), key)
+        with self.lock:
+            removed = []
+            for collection in self._collections(name, phone):
+                old = collection.get(key)
+                if old is not None:
+                    collection.remove(key)
+                    removed.append(old)
+            if not removed:
+                raise KeyError(f"no {name} record with key {key!r}")
+            return oddtext.clone(removed[0])
 
     def _collections(self, name, phone):
         if name in PHONE_STREAMS:
@@ -230,6 +274,8 @@ class Organisation:
         bumped = BUMPED_FIELDS.get(name)
         if bumped and bumped not in changes:
             new[bumped] = now_text
+        if name == "tickets" and "status" in changes:
+            tables.ticket_status_change(old, new, self.world.agents, now_text)
         # An edit keeps the original text in prev_body, as WhatsApp edits do.
         if name in ("messages", "notes") and "body" in changes and "prev_body" not in changes:
             if changes["body"] != old.get("body"):
@@ -246,16 +292,38 @@ class Organisation:
             if name == "phones":
                 raise ValueError("phones are fixed when the server is created (connected/disconnected_phones)")
             if name in PHONE_STREAMS:
-                target_phone = self._require_phone(phone) if phone is not None else self._first_connected_phone()
+                target_phone = self.phone_or_default(phone)
                 record = self._new_phone_record(name, target_phone, number, overrides)
-                self.stream(name, target_phone).add(record)
+                if self.outages.is_down(target_phone):  # an offline phone delivers it on reconnect
+                    self._check_new_key(name, target_phone, record)
+                    self.outages.hold(target_phone, name, record)
+                else:
+                    self.make_visible(name, target_phone, record)
             else:
                 record = self._new_org_record(name, number, overrides)
                 self.stream(name).add(record)
-            return orjson.loads(orjson.dumps(record))
+            return oddtext.clone(record)
+
+    def make_visible(self, name, phone, record):
+        """Put a new phone-scoped record into its stream (a reaction flags its message)."""
+        self.stream(name, phone).add(record)
+        if name == "reactions":
+            messages = self.stream("messages", phone)
+            message = messages.get(record["message_id"])
+            if message is not None and not message.get("has_reaction"):
+                messages.replace(record["message_id"], {**message, "has_reaction": True})
+
+    def _check_new_key(self, name, phone, record):
+        key = record[KEY_FIELDS[name]]
+        if self.stream(name, phone).get(key) is not None or self.outages.holds_key(phone, name, KEY_FIELDS[name], key):
+            raise ValueError(f"{KEY_FIELDS[name]} {key!r} already exists")
 
     def _first_connected_phone(self):
-        return next(p for p in self.world.phones if p.connected)
+        return next((p for p in self.world.phones if p.connected), self.world.phones[0])
+
+    def phone_or_default(self, phone):
+        """The named phone, or the first connected one (the one add_record uses) for None."""
+        return self._require_phone(phone) if phone is not None else self._first_connected_phone()
 
     def _new_phone_record(self, name, phone, number, overrides):
         data = self.phone_data[phone.ordinal]
@@ -308,6 +376,7 @@ class Organisation:
         meta = self._chat_meta_for(data, chat_id, number)
         meta.created_us = now_us
         record = tables.chat_record(self.world, data.phone, meta, None, rng, self.json_strings)
+        record["labels"] = labelshape.shaped(record["labels"], self.labels_shape, self.world.seed, "chats", chat_id)
         record["updated_at"] = format_ts(now_us)
         record["closed_at"] = None
         record.update(overrides)
@@ -326,6 +395,8 @@ class Organisation:
             record = tables.ticket_record(self.world, ticket_number, now_us, chat_id, None, rng, self.json_strings)
             record.update(status="open", closed_at=None, close_ticket_metadata={}, is_deleted=False)
             record["last_updated_at"] = record["created_at"] = format_ts(now_us)
+        key = record[KEY_FIELDS[name]]
+        record["labels"] = labelshape.shaped(record["labels"], self.labels_shape, self.world.seed, name, key)
         record.update(overrides)
         return record
 
@@ -363,12 +434,12 @@ class Organisation:
         contact = self.contacts.get(contact_id)
         if contact is None:
             return None
-        chat_ids = sorted(
+        chat_ids = sorted(  # only chats the API lists (not ones an offline phone holds back)
             {
                 chat.chat_id
                 for data in self.phone_data.values()
                 for chat in data.chat_metas.values()
-                if chat.chat_id == contact_id or contact_id in chat.members
+                if (chat.chat_id == contact_id or contact_id in chat.members) and data.chats.get(chat.chat_id)
             }
         )
         return {**contact, "chat_ids": chat_ids}

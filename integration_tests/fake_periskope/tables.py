@@ -2,14 +2,16 @@
 
 Shapes follow the contract's DOCS examples (section 2.2) field for field:
 phones are the 13-key PhoneInfo, contacts the 13-key list projection, chats the
-26-key list item, tickets the 24 tbl_chat_tickets columns plus `labels`.
+26-key list item plus `labels` (as on the other three), tickets the 24
+tbl_chat_tickets columns plus `labels`. `labels` is built as a list here; the
+store re-shapes it (labelshape.py).
 """
 
 import random
 
 import orjson
 
-from . import vocab
+from . import labelshape, vocab
 from .hashing import salt
 from .timefmt import format_ts, parse_record_ts, vary_precision
 
@@ -112,11 +114,12 @@ def build_chat_records(world, phone, latest_messages, json_strings=True):
 
 
 def chat_record(world, phone, chat, latest_message, rng, json_strings=True):
+    now_us = world.now_us - phone.quiet_offset_us  # a quiet phone's chats were last touched long ago
     if latest_message is not None:
         last_activity_us = parse_record_ts(latest_message["timestamp"])
-        updated_us = min(world.now_us - 1, last_activity_us + rng.randrange(1_000, 2_000_000))
+        updated_us = min(now_us - 1, last_activity_us + rng.randrange(1_000, 2_000_000))
     else:  # quiet chat: last touched some time ago
-        updated_us = world.now_us - rng.randrange(world.span_us // 2, world.span_us)
+        updated_us = now_us - rng.randrange(world.span_us // 2, world.span_us)
     assigned_to = rng.choice(world.agents) if rng.random() < 0.5 else None
     labels, label_ids = pick_labels(world, rng)
     closed_at = (updated_us // 1000) - rng.randrange(60_000, 86_400_000) if rng.random() < 0.15 else None
@@ -140,6 +143,7 @@ def chat_record(world, phone, chat, latest_message, rng, json_strings=True):
         "is_exited": is_group and rng.random() < 0.05,
         "is_muted": rng.random() < 0.1,
         "label_ids": maybe_json_string(label_ids, rng, json_strings),
+        "labels": labels,
         "latest_message": latest_message,
         "member_add_mode": "false" if not is_group or rng.random() < 0.7 else "true",  # SEEN as a string
         "member_count": len(chat.members) + len(chat.org_phones),
@@ -242,6 +246,24 @@ def ticket_record(world, number, created_us, chat_id, quoted_message_id, rng, js
     }
 
 
+CLOSED_STATUSES = ("closed", "archived")
+
+
+def ticket_status_change(old, new, agents, now_text):
+    """Closing a ticket records who closed it and when; reopening clears both (in place on `new`)."""
+    was_closed, is_closed = old["status"] in CLOSED_STATUSES, new["status"] in CLOSED_STATUSES
+    if is_closed and not was_closed:
+        metadata = new.get("close_ticket_metadata")
+        if not isinstance(metadata, dict) or not metadata.get("closed_by"):
+            new["close_ticket_metadata"] = {"closed_by": new.get("last_updated_by") or agents[0],
+                                            "closed_message": None}
+        if new.get("closed_at") is None:
+            new["closed_at"] = now_text
+    elif was_closed and not is_closed:
+        new["close_ticket_metadata"], new["closed_at"] = {}, None
+    return new
+
+
 def _integration_metadata(rng):
     """Freshdesk/HubSpot/Zoho Desk sync data: usually an empty object."""
     return {} if rng.random() < 0.9 else {"ticket_id": rng.randrange(10_000, 99_999)}
@@ -249,16 +271,16 @@ def _integration_metadata(rng):
 
 def ticket_info(ticket, chat_meta, chat_record_value, message):
     """GET /tickets/{id}: the TicketInfo object {attached_messages, chat, message, ticket}."""
-    labels = ticket["labels"]
+    labels = labelshape.as_string(ticket["labels"])
     close_metadata = ticket["close_ticket_metadata"]
     if isinstance(close_metadata, str):
         close_metadata = orjson.loads(close_metadata)
-    chat_labels = chat_record_value.get("label_ids") if chat_record_value else None
+    chat_labels = labelshape.as_string(chat_record_value.get("labels")) if chat_record_value else ""
     return {
         "attached_messages": [],
         "chat": {
             "chat_id": ticket["chat_id"],
-            "chat_labels": ", ".join(chat_labels) if isinstance(chat_labels, dict) else "",
+            "chat_labels": chat_labels,  # label names, comma-separated (SEEN "chatlabel1, chatlabel2")
             "chat_name": chat_meta.name if chat_meta else None,
             "chat_type": chat_meta.chat_type if chat_meta else None,
             "members": {},
@@ -277,11 +299,11 @@ def ticket_info(ticket, chat_meta, chat_record_value, message):
             "ticket_id": ticket["ticket_id"],
             "created_at": ticket["created_at"],
             "assigned_by": ticket["assigned_by"],
-            "ticket_labels": ", ".join(labels),
+            "ticket_labels": labels,
             "quoted_message_id": ticket["quoted_message_id"],
             "ticket_custom_properties": ticket["custom_properties"],
             "closed_at": ticket["closed_at"],
-            "closed_by": (close_metadata or {}).get("closed_by"),
+            "closed_by": (close_metadata or {}).get("closed_by") if ticket["status"] in CLOSED_STATUSES else None,
             "closed_message": (close_metadata or {}).get("closed_message"),
             "first_assigned_at": ticket["first_assigned_at"],
             "is_deleted": ticket["is_deleted"],

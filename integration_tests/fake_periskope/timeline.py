@@ -8,13 +8,17 @@ record at index i always older than the one at i-1. On top of the base:
   an edited message body; they keep their position.
 * extras: records outside the base order: ones added with add_record, and base
   records whose timestamp or chat changed (those base slots are hidden).
+* hidden base slots without an extra: records removed (hard-deleted).
 
 Paging merges the base (via arithmetic and binary search) with the small,
 sorted extras list, so a page deep inside a million-record stream costs about
 the same as the first page.
 
 `SortedTable` serves the small, materialised streams (chats, contacts,
-tickets, phones): a plain list re-sorted after each change.
+tickets, phones): a plain list re-sorted after each change. A page is a
+slice of it (a time window is found by binary search, and `match` filters
+are cached until the next change), so paging through thousands of contacts
+does not filter the whole list per page.
 """
 
 import bisect
@@ -86,6 +90,17 @@ class LazyTimeline:
             self.overrides.pop(index, None)
             self.hidden.add(index)
             self._insert_extra(new_record)
+
+    def remove(self, key):
+        """Take a record out of the stream (its by-key lookup then finds nothing)."""
+        if key in self.extra_keys:
+            self._remove_extra(key)
+            return
+        index = self.generator.index_of_key(key)
+        if index is None or index in self.hidden:
+            raise KeyError(key)
+        self.overrides.pop(index, None)
+        self.hidden.add(index)
 
     def _insert_extra(self, record):
         key = record[self.key_field]
@@ -203,6 +218,8 @@ class SortedTable:
         self.filter_field = filter_field  # the field start_time/end_time apply to, if any
         self.by_key = {record[key_field]: record for record in records}
         self._ordered = None
+        self._sort_keys = None  # ascending keys parallel to _ordered, for bisect
+        self._matched = {}  # match items -> matching records in order (until the next change)
 
     def __len__(self):
         return len(self.by_key)
@@ -215,13 +232,22 @@ class SortedTable:
         if key in self.by_key:
             raise ValueError(f"{self.key_field} {key!r} already exists")
         self.by_key[key] = record
-        self._ordered = None
+        self._changed()
 
     def replace(self, key, new_record):
         if new_record[self.key_field] != key:
             raise ValueError(f"the key field {self.key_field} cannot change")
         self.by_key[key] = new_record
+        self._changed()
+
+    def remove(self, key):
+        """Take a record out of the table."""
+        del self.by_key[key]
+        self._changed()
+
+    def _changed(self):
         self._ordered = None
+        self._matched = {}
 
     def ordered(self):
         if self._ordered is None:
@@ -231,6 +257,7 @@ class SortedTable:
             else:
                 entries.sort(key=lambda e: (e[0], e[1]))
             self._ordered = [(time_us, record) for time_us, _key, record in entries]
+            self._sort_keys = [-e[0] if self.newest_first else e[0] for e in entries]
         return self._ordered
 
     def all_records(self):
@@ -238,9 +265,33 @@ class SortedTable:
 
     def page(self, offset, limit, start_us=None, end_us=None, match=None, predicate=None):
         rows = self.ordered()
+        low, high = 0, len(rows)
         if self.filter_field and (start_us is not None or end_us is not None):
             if self.filter_field != self.sort_field:
                 raise AssertionError("filtering is only supported on the sort field")
-            rows = [(t, r) for t, r in rows if _in_window(t, start_us, end_us)]
-        selected = [r for _t, r in rows if _matches(r, match) and (predicate is None or predicate(r))]
+            low, high = self._window(start_us, end_us)
+        if not match and predicate is None:  # the common case: a slice
+            stop = min(high, low + offset + limit)
+            return [record for _t, record in rows[low + offset : stop]], high - low
+        if predicate is None and (low, high) == (0, len(rows)):
+            selected = self._matching(match)
+        else:
+            selected = [r for _t, r in rows[low:high] if _matches(r, match) and (predicate is None or predicate(r))]
         return selected[offset : offset + limit], len(selected)
+
+    def _window(self, start_us, end_us):
+        """[low, high) positions of the rows inside the inclusive time window."""
+        keys = self._sort_keys
+        if self.newest_first:  # keys are negated times
+            low = 0 if end_us is None else bisect.bisect_left(keys, -end_us)
+            high = len(keys) if start_us is None else bisect.bisect_right(keys, -start_us)
+        else:
+            low = 0 if start_us is None else bisect.bisect_left(keys, start_us)
+            high = len(keys) if end_us is None else bisect.bisect_right(keys, end_us)
+        return low, max(low, high)
+
+    def _matching(self, match):
+        cache_key = tuple(sorted(match.items()))
+        if cache_key not in self._matched:
+            self._matched[cache_key] = [r for _t, r in self.ordered() if _matches(r, match)]
+        return self._matched[cache_key]

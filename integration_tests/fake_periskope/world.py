@@ -3,18 +3,23 @@
 This is the small, materialised part of the fake data, built once from the
 seed with `random.Random`. The large streams (messages etc.) are generated
 lazily from it in generators.py.
+
+A quiet phone (the last `quiet_phones` connected ones) has its whole history
+shifted QUIET_DAYS into the past, and shares no chats with other phones (a
+shared record must have the same timestamp on every phone).
 """
 
 import random
 import uuid
 from dataclasses import dataclass, field
 
-from . import vocab
+from . import labelshape, oddtext, vocab
 from .hashing import salt
 
 DEFAULT_PHONE_NUMBERS = ("919876543210", "918527184400")
 DEFAULT_DISCONNECTED_NUMBERS = ("917700112233",)
 SPAN_DAYS = 90  # records are spread over this many days before `now`
+QUIET_DAYS = 125  # a quiet phone's newest record is this many days old (more than three 30-day windows)
 ORG_DOMAINS = ("acme-logistics.in", "hashlabs.dev", "brightkart.in", "sunrise-foods.co.in")
 
 
@@ -26,7 +31,8 @@ class OrgPhone:
     jid: str  # "919876543210@c.us", the org_phone value on records
     connected: bool
     name: str
-    sharing: bool = False  # sees the shared group chats (connected, and 2+ connected phones)
+    sharing: bool = False  # sees the shared group chats (connected, not quiet, and 2+ such phones)
+    quiet_offset_us: int = 0  # a quiet phone's streams end this long before `now`
 
     @property
     def owner(self) -> int:
@@ -81,6 +87,7 @@ class World:
     contacts: list  # Contact
     shared_chats: list = field(default_factory=list)  # ChatMeta seen by every sharing phone
     private_chats: dict = field(default_factory=dict)  # phone ordinal -> [ChatMeta]
+    odd_text: bool = True  # odd but valid text in bodies and names (oddtext.py)
 
     @property
     def span_us(self) -> int:
@@ -107,7 +114,10 @@ def random_mobile(rng: random.Random) -> str:
     return "1" + rng.choice("2345689") + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-def build_world(seed, now_us, sizes, connected_phones=2, disconnected_phones=0, phone_numbers=None):
+def build_world(seed, now_us, sizes, connected_phones=2, disconnected_phones=0, phone_numbers=None,
+                odd_text=True, quiet_phones=0):
+    if not 0 <= quiet_phones <= connected_phones:
+        raise ValueError("quiet_phones must be between 0 and the number of connected phones")
     rng = random.Random(salt(seed, "world"))
     domain = rng.choice(ORG_DOMAINS)
     world = World(
@@ -117,15 +127,20 @@ def build_world(seed, now_us, sizes, connected_phones=2, disconnected_phones=0, 
         domain=domain,
         agents=[f"{name}@{domain}" for name in vocab.AGENT_FIRST_NAMES],
         labels=[(name, "label-" + random_letters(rng)) for name in vocab.LABEL_NAMES],
-        phones=_build_phones(rng, connected_phones, disconnected_phones, phone_numbers),
+        phones=_build_phones(rng, connected_phones, disconnected_phones, phone_numbers, quiet_phones),
         contacts=[],
+        odd_text=odd_text,
     )
+    # Added after the phones, from their own random stream, so the phones' ids do not move.
+    world.labels += labelshape.tricky_labels(seed)
     world.contacts = _build_contacts(rng, world.phones, sizes["contacts"])
     _build_chats(rng, world, sizes["chats"])
+    if odd_text:
+        oddtext.apply_to_names(world)
     return world
 
 
-def _build_phones(rng, connected_count, disconnected_count, phone_numbers):
+def _build_phones(rng, connected_count, disconnected_count, phone_numbers, quiet_count=0):
     numbers = list(phone_numbers or DEFAULT_PHONE_NUMBERS[:connected_count])
     while len(numbers) < connected_count:
         numbers.append(random_mobile(rng))
@@ -144,9 +159,12 @@ def _build_phones(rng, connected_count, disconnected_count, phone_numbers):
                 name=vocab.PHONE_NAMES[ordinal % len(vocab.PHONE_NAMES)],
             )
         )
-    sharing = len(numbers) >= 2
-    for phone in phones:
-        phone.sharing = sharing and phone.connected
+    # The last `quiet_count` connected phones are quiet; they share no chats (their times differ).
+    for phone in phones[len(numbers) - quiet_count : len(numbers)]:
+        phone.quiet_offset_us = QUIET_DAYS * 86_400_000_000
+    sharers = [p for p in phones if p.connected and not p.quiet_offset_us]
+    for phone in sharers:
+        phone.sharing = len(sharers) >= 2
     return phones
 
 
@@ -191,7 +209,7 @@ def _build_chats(rng, world, chats_per_phone):
         for position in range(private_count):
             roll = position % 10  # a steady 6:3:1 mix of user, group and business chats
             if roll in (1, 5, 8):
-                chats.append(_group_chat(rng, world, external, [phone.jid], phone.jid))
+                chats.append(_group_chat(rng, world, external, [phone.jid], phone.jid, phone.quiet_offset_us))
             elif roll == 9 and free_businesses:
                 chats.append(_direct_chat(rng, world, free_businesses.pop(0), phone))
             else:
@@ -210,10 +228,10 @@ def _new_contact(rng, used_numbers):
             return Contact(number, name, "user")
 
 
-def _chat_created_us(rng, world):
+def _chat_created_us(rng, world, offset_us=0):
     # Chats exist before the message history starts, so no message predates its chat.
     days_before_span = rng.uniform(1, 300)
-    return world.now_us - world.span_us - int(days_before_span * 86_400_000_000)
+    return world.now_us - offset_us - world.span_us - int(days_before_span * 86_400_000_000)
 
 
 def _direct_chat(rng, world, contact, phone):
@@ -225,12 +243,12 @@ def _direct_chat(rng, world, contact, phone):
         org_phones=[phone.jid],
         # Weight 0: a quiet chat with no messages at all (its latest_message is null).
         weight=rng.choice((0, 1, 1, 2, 3, 5, 8)),
-        created_us=_chat_created_us(rng, world),
+        created_us=_chat_created_us(rng, world, phone.quiet_offset_us),
         phone_jid=phone.jid,
     )
 
 
-def _group_chat(rng, world, contacts, org_phone_jids, phone_jid):
+def _group_chat(rng, world, contacts, org_phone_jids, phone_jid, offset_us=0):
     group_id = "120363" + "".join(rng.choice("0123456789") for _ in range(12)) + "@g.us"
     size = min(len(contacts), rng.randint(2, 12))
     members = [c.jid for c in rng.sample(contacts, size)] if size else []
@@ -242,6 +260,6 @@ def _group_chat(rng, world, contacts, org_phone_jids, phone_jid):
         members=members,
         org_phones=list(org_phone_jids),
         weight=rng.choice((2, 3, 5, 8, 13)),
-        created_us=_chat_created_us(rng, world),
+        created_us=_chat_created_us(rng, world, offset_us),
         phone_jid=phone_jid,
     )

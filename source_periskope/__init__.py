@@ -1,7 +1,16 @@
-from source_periskope.fast_startup import defer_serializer_schemas
+"""source-periskope: the Periskope source for Airbyte.
 
-defer_serializer_schemas()  # before the CDK's imports below create their serializers
+Importing the package changes nothing in the process; `SourcePeriskope` (which imports the CDK) loads on first use.
+"""
 
-from source_periskope.source import SourcePeriskope  # noqa: E402
+from typing import Any
 
 __all__ = ["SourcePeriskope"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SourcePeriskope":
+        from source_periskope.source import SourcePeriskope
+
+        return SourcePeriskope
+    raise AttributeError(f"module 'source_periskope' has no attribute {name!r}")

@@ -6,9 +6,11 @@ No retries and short timeouts: these run before a sync and must answer within se
 from __future__ import annotations
 
 import time
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Sequence
 
 import requests
+
+from source_periskope.normalize import loads_json
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -51,6 +53,25 @@ def _wait_seconds(response: requests.Response, attempt: int) -> float:
     except ValueError:
         said = 0.5 * 2**attempt
     return min(max(said, 0.1), MAX_WAIT_SECONDS)
+
+
+def records_of(response: requests.Response, records_keys: Sequence[str]) -> List[Any]:
+    """The records of a list response (an envelope with one of `records_keys`, or a bare array)."""
+    try:
+        body, _ = loads_json(response.content)
+    except ValueError:
+        raise ApiProblem(f"{response.request.path_url if response.request else 'a response'} did not answer JSON") from None
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in records_keys:
+            if isinstance(body.get(key), list):
+                return body[key]
+        if isinstance(body.get("count"), int) and body["count"] > 0:
+            raise ApiProblem(f"count is {body['count']} but no records")
+        if {"count", "from", "to"} & body.keys():
+            return []
+    raise ApiProblem("an answer that is not a list envelope")
 
 
 def server_message(response: requests.Response) -> str:

@@ -8,14 +8,14 @@ import pkgutil
 import random
 import time
 from email.utils import parsedate_to_datetime
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple, Union
 
-import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import (
     SUCCESS_RESOLUTION,
@@ -30,11 +30,16 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_periskope.normalize import (
     NotATimestamp,
     fill_missing,
+    label_names,
+    loads_json,
     normalize_timestamp,
     org_phone_from_header,
     parse_json_text,
+    repair_lone_surrogates,
     snake_case_id,
+    without_lone_surrogates,
 )
+from source_periskope.read_plan import floor_of, parse_cursor
 
 logger = logging.getLogger("airbyte")
 
@@ -51,36 +56,43 @@ def _bad_response(stream: str, response: requests.Response, problem: str) -> Air
     )
 
 
+# Set on each response by the extractor, read by the paginator: the first and last record of the page as the API
+# sent them, so a server that ignores `offset` is recognised without decoding a page twice.
+PAGE_EDGES = "periskope_page_edges"
+
+
 @dataclass
 class EnvelopeRecordExtractor(RecordExtractor):
     """Takes the records out of Periskope's list envelope {from, to, count, <records key>: [...]}.
 
-    `records_keys` are tried in order (notifications arrive under `messages` or `notifictions`); an empty key means
-    the body itself is the list (GET /phones/all). A missing key is an empty page, as the SDK's types allow,
-    unless the envelope's count says records were sent: that is an error, never a silent stop.
+    The stream's $parameters.records_keys are tried in order (notifications arrive under `messages` or
+    `notifictions`); none means the body itself is the list (GET /phones/all). A missing key is an empty page, as
+    the SDK's types allow, if the envelope says so (count 0, or from/to); a count above 0 without records, or an
+    object that is no envelope at all, is an error, never a silent stop. A body that only the lenient JSON parser
+    reads (a lone surrogate from text cut mid-emoji) is read, and its text repaired with a warning.
     """
 
-    records_keys: List[str]
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._keys = [
-            InterpolatedString.create(key, parameters=parameters).eval(self.config) or ""
-            for key in self.records_keys
-        ]
+        self._keys = list(parameters.get("records_keys") or [])
         self._stream = parameters.get("name", "?")
+        self._warnings = OnceWarnings(self._stream)
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            body, lenient = loads_json(response.content)
+        except ValueError:
             kind = "an HTML page" if b"<html" in response.content[:500].lower() else "a body that is not JSON"
             raise _bad_response(self._stream, response, f"{kind} with status {response.status_code}") from None
         records = self._records_in(body, response)
         for record in records:
             if not isinstance(record, dict):
                 raise _bad_response(self._stream, response, f"a record that is not an object: {type(record).__name__}")
+        if lenient:
+            self._repair(records)
+        setattr(response, PAGE_EDGES, (records[0], records[-1]) if records else None)
         return records
 
     def _records_in(self, body: Any, response: requests.Response) -> List[Any]:
@@ -89,17 +101,45 @@ class EnvelopeRecordExtractor(RecordExtractor):
         if not isinstance(body, dict):
             raise _bad_response(self._stream, response, f"a {type(body).__name__} instead of a list envelope")
         for key in self._keys:
-            if key and key in body:
+            if key in body:
                 records = body[key]
                 if records is None:
                     return []
                 if not isinstance(records, list):
                     raise _bad_response(self._stream, response, f"'{key}' is a {type(records).__name__}, not a list")
                 return records
+        keys = "/".join(self._keys) or "records"
         count = body.get("count")
         if isinstance(count, int) and count > 0:
-            raise _bad_response(self._stream, response, f"count is {count} but no '{'/'.join(self._keys)}' key")
+            raise _bad_response(self._stream, response, f"count is {count} but no '{keys}' key")
+        if not {"count", "from", "to"} & body.keys():
+            # Not evidence of an empty page: reading on would checkpoint past records never seen.
+            raise _bad_response(self._stream, response, f"an object without '{keys}', count, from or to")
         return []
+
+    def _repair(self, records: List[Dict[str, Any]]) -> None:
+        for record in records:
+            for name in repair_lone_surrogates(record):
+                self._warnings.warn(name, CUT_TEXT_WARNING)
+
+
+CUT_TEXT_WARNING = (
+    "held text cut in the middle of a character (a lone UTF-16 surrogate, as JavaScript writes an emoji cut in "
+    "two); it is written with U+FFFD in its place"
+)
+
+
+class OnceWarnings:
+    """Warnings about a stream's fields, each logged once (a sync of a million records must not repeat them)."""
+
+    def __init__(self, stream: str) -> None:
+        self._stream = stream
+        self._seen: Set[Tuple[str, str]] = set()
+
+    def warn(self, field_name: str, problem: str) -> None:
+        if (field_name, problem) not in self._seen:
+            self._seen.add((field_name, problem))
+            logger.warning(f"Stream {self._stream}: field {field_name} {problem} (further cases are not logged).")
 
 
 @lru_cache(maxsize=None)
@@ -113,12 +153,21 @@ def _types(spec: Mapping[str, Any]) -> Set[str]:
     return {declared} if isinstance(declared, str) else set(declared)
 
 
+# Fields the product brief documents as "Comma-separated label names" and the contract shows as arrays.
+LABEL_FIELDS = ("labels",)
+# What text that is not JSON of its field's declared type becomes, so that no data is lost and the record still
+# matches its schema: a one-item list, or an object holding the text.
+UNPARSED_TEXT_KEY = "unparsed_text"
+
+
 @dataclass
 class NormalizeRecord(RecordTransformation):
-    """Gives each record the shapes its stream's schema declares.
+    """Gives each record the shapes its stream's schema declares, so every record validates against it.
 
-    - JSON fields (object or array in the schema) that arrive as JSON-encoded strings are parsed; a string that
-      is not JSON is kept as it came and a warning names the stream and field.
+    - JSON fields (object or array in the schema) that arrive as JSON-encoded strings are parsed; text that is not
+      JSON of that type is kept inside the declared type (["text"] or {"unparsed_text": "text"}) with a warning
+      naming the stream and field.
+    - `labels` become a list of names from either documented shape: a list, or comma-separated names.
     - Nested WhatsApp id objects (`id`, `msg_id`, `latest_message.id`) become {from_me, id, remote, serialized}.
     - date-time fields become RFC 3339 with an explicit UTC offset, fractional digits kept.
     - Phone-scoped records always carry org_phone (the x-phone they were read through, if the API left it out).
@@ -127,10 +176,10 @@ class NormalizeRecord(RecordTransformation):
     """
 
     parameters: InitVar[Mapping[str, Any]]
-    _warned: Set[Tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters.get("name", "?")
+        self._warnings = OnceWarnings(self._stream)
         schema = _schema(self._stream)
         properties = schema["properties"]
         self._primary_key = [name for name in schema.get("required", []) if name != "org_phone"]
@@ -149,6 +198,7 @@ class NormalizeRecord(RecordTransformation):
                     self._id_fields.append(name)
             elif "array" in types:
                 self._json_fields[name] = list
+        self._label_fields = [name for name in LABEL_FIELDS if name in self._json_fields]
         self._has_org_phone = "org_phone" in properties
 
     def transform(
@@ -158,11 +208,14 @@ class NormalizeRecord(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
+        for name in self._label_fields:
+            if isinstance(record.get(name), str):
+                record[name] = label_names(record[name])
         if str in map(type, map(record.get, self._json_fields)):  # rare, and checked without a Python loop
-            for name in self._json_fields:
+            for name, kind in self._json_fields.items():
                 value = record.get(name)
                 if isinstance(value, str):
-                    record[name] = self._parsed(name, value)
+                    record[name] = self._parsed(name, value, kind)
         for name in self._id_fields:
             record[name] = snake_case_id(record.get(name))
         latest = record.get("latest_message")
@@ -176,26 +229,29 @@ class NormalizeRecord(RecordTransformation):
             fill_missing(record, "org_phone", org_phone_from_header(stream_slice.partition.get("phone")))
         for name in self._primary_key:
             if record.get(name) is None:
-                self._warn_once(name, "(part of the primary key) is missing; the record is emitted as it came")
+                self._warnings.warn(name, "(part of the primary key) is missing; the record is emitted as it came")
 
-    def _parsed(self, name: str, value: str) -> Any:
+    def _parsed(self, name: str, value: str, kind: type) -> Any:
         try:
-            return parse_json_text(value)
+            parsed, repaired = parse_json_text(value)
         except ValueError:
-            self._warn_once(name, "is a string that is not JSON; it is kept as it came")
-            return value
+            parsed, repaired = None, False
+        if repaired:
+            self._warnings.warn(name, CUT_TEXT_WARNING)
+        if isinstance(parsed, kind) or (parsed is None and value.strip() == "null"):
+            return parsed
+        shape = f'{{"{UNPARSED_TEXT_KEY}": <the text>}}' if kind is dict else "[<the text>]"
+        what = "a JSON object" if kind is dict else "a JSON array"
+        self._warnings.warn(name, f"is text that is not {what}; it is written as {shape}")
+        text, _ = without_lone_surrogates(value)
+        return {UNPARSED_TEXT_KEY: text} if kind is dict else [text]
 
     def _timestamp(self, name: str, value: str) -> str:
         try:
             return normalize_timestamp(value)
         except NotATimestamp:
-            self._warn_once(name, "is not a timestamp; it is kept as it came")
+            self._warnings.warn(name, "is not a timestamp; it is kept as it came")
             return value
-
-    def _warn_once(self, name: str, problem: str) -> None:
-        if (name, problem) not in self._warned:
-            self._warned.add((name, problem))
-            logger.warning(f"Stream {self._stream}: field {name} {problem} (further cases are not logged).")
 
 
 # An X-RateLimit-Reset above this is an epoch time (seconds since 1970), below it a number of seconds to wait.
@@ -277,9 +333,11 @@ class RateLimitBackoff(BackoffStrategy):
 class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
     """Offset/limit paging that fails instead of looping forever when the API ignores `offset`.
 
-    A full page whose records are exactly those of the page before means the server served the same page again;
-    the CDK's OffsetIncrement would ask for the next offset endlessly. The page size is read from the config once,
-    not re-evaluated against every decoded page.
+    A full page whose first and last records, as the API sent them, are those of the page before means the server
+    served the same page again; the CDK's OffsetIncrement would ask for the next offset endlessly. The records
+    compared are the raw page's (the extractor keeps them on the response), not those left after the client-side
+    filter: two pages of records all older than the saved state are not the same page. The page size is read from
+    the config once, not re-evaluated against every decoded page.
     """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -287,7 +345,7 @@ class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
             self.page_size = int(InterpolatedString.create(self.page_size, parameters=parameters).eval(self.config))
         super().__post_init__(parameters)
         self._stream = parameters.get("name", "?")
-        self._previous_page_edges: Optional[Tuple[Any, Any]] = None
+        self._previous: Optional[Tuple[Any, Any]] = None  # (offset, page edges) of the last full page
 
     def next_page_token(
         self,
@@ -303,20 +361,51 @@ class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
             page_size_override=page_size_override, stream_slice=stream_slice,
         )
         if token is None:
-            self._previous_page_edges = None
+            self._previous = None
             return None
-        edges = (last_page_token_value, dict(last_record.data) if last_record is not None else None)
-        if self._previous_page_edges is not None and edges[1] == self._previous_page_edges[1]:
+        edges = getattr(response, PAGE_EDGES, None)
+        if edges is not None and self._previous is not None and edges == self._previous[1]:
             raise AirbyteTracedException(
                 message=(
-                    f"Stream {self._stream}: Periskope returned the same page for offset {self._previous_page_edges[0]} "
+                    f"Stream {self._stream}: Periskope returned the same page for offset {self._previous[0]} "
                     f"and offset {last_page_token_value} of {_path(response)}: it seems to ignore `offset`. "
                     "Stopped rather than read the same records forever."
                 ),
                 failure_type=FailureType.system_error,
             )
-        self._previous_page_edges = edges
+        self._previous = (last_page_token_value, edges)
         return token
+
+
+@dataclass
+class ChangedSinceSavedState(RecordFilter):
+    """The client-side incremental filter of the streams the API cannot filter by time (tickets, contacts, phones).
+
+    In an incremental sync it keeps the records whose cursor is at or after the saved state less lookback_days (or
+    start_date, before the first sync): the read plan computes that floor (`read_plan.floor`). A full refresh keeps
+    every record, and so does an incremental sync for a record whose cursor is missing or not a date, or lies in
+    the future: a record is never dropped for what the filter cannot judge.
+    """
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._cursor_field = parameters.get("cursor_key", "")
+        self._floor = floor_of(self.config, parameters.get("name", "?"))
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        if self._floor is None:
+            yield from records
+            return
+        for record in records:
+            moment = parse_cursor(record.get(self._cursor_field))
+            if moment is None or moment >= self._floor:
+                yield record
 
 
 @dataclass

@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
+from source_periskope.stream_facts import stream_names
+
 DEFAULT_BASE_URL = "https://api.periskope.app/v1"
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 2000
@@ -20,8 +22,6 @@ MAX_NUM_WORKERS = 8
 # "All history": WhatsApp itself started in 2009, so nothing Periskope holds is older.
 ALL_HISTORY_START = "2009-01-01T00:00:00Z"
 STATE_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-STREAMS = ("tickets", "messages", "chats", "contacts", "notifications", "notes", "reactions", "phones")
 
 # The key under which the normalised x-phone values of every configured number are kept.
 PHONES_KEY = "x_phone_values"
@@ -152,7 +152,7 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
 def start_dates(config: Mapping[str, Any], full_refresh_streams: Iterable[str] = ()) -> Dict[str, str]:
     """Where each stream's reading starts: start_date bounds incremental syncs; a full refresh reads all history."""
     full_refresh = set(full_refresh_streams)
-    return {stream: ALL_HISTORY_START if stream in full_refresh else config["start_date"] for stream in STREAMS}
+    return {stream: ALL_HISTORY_START if stream in full_refresh else config["start_date"] for stream in stream_names()}
 
 
 def try_normalize_config(

@@ -6,9 +6,10 @@ columns as JSON-encoded strings, and timestamps with 0 to 6 fractional digits an
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
-from typing import Any, MutableMapping, Optional
+from typing import Any, MutableMapping, Optional, Set, Tuple
 
 import orjson
 
@@ -55,9 +56,82 @@ def normalize_timestamp(value: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "+00:00"
 
 
-def parse_json_text(value: str) -> Any:
-    """The value a JSON-encoded string holds; raises ValueError when it is not JSON."""
-    return orjson.loads(value)
+def loads_json(data: Any) -> Tuple[Any, bool]:
+    """(decoded JSON, whether the lenient parser was needed); raises ValueError when it is not JSON.
+
+    orjson is strict: it refuses a lone UTF-16 surrogate escape ("\\ud83d"), which JavaScript producers emit when
+    a string is cut in the middle of an emoji. The standard json module accepts what JSON's grammar allows, so
+    such a body is still read (slower, but only that body); `without_lone_surrogates` then repairs its text.
+    """
+    try:
+        return orjson.loads(data), False
+    except orjson.JSONDecodeError:
+        return json.loads(data), True
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def without_lone_surrogates(value: Any) -> Tuple[Any, bool]:
+    """(the value with every lone surrogate replaced by U+FFFD, whether any was). Destinations cannot store a
+    lone surrogate (it is not a character and has no UTF-8 form); U+FFFD is the usual mark of a broken character."""
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value):
+            return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER, value), True
+        return value, False
+    if isinstance(value, dict):
+        changed = False
+        for key, item in value.items():
+            value[key], item_changed = without_lone_surrogates(item)
+            changed |= item_changed
+        return value, changed
+    if isinstance(value, list):
+        changed = False
+        for position, item in enumerate(value):
+            value[position], item_changed = without_lone_surrogates(item)
+            changed |= item_changed
+        return value, changed
+    return value, False
+
+
+def repair_lone_surrogates(record: MutableMapping[str, Any]) -> Set[str]:
+    """Repairs a record in place; returns the names of the top-level fields that held lone surrogates."""
+    repaired = set()
+    for name, value in record.items():
+        record[name], changed = without_lone_surrogates(value)
+        if changed:
+            repaired.add(name)
+    return repaired
+
+
+def parse_json_text(value: str) -> Tuple[Any, bool]:
+    """(the value a JSON-encoded string holds, whether it held lone surrogates, now repaired); raises ValueError
+    when it is not JSON."""
+    parsed, lenient = loads_json(value)
+    if not lenient:
+        return parsed, False
+    return without_lone_surrogates(parsed)
+
+
+def label_names(value: Any) -> Any:
+    """Labels as a list of names, from either documented shape: a list, or "Comma-separated label names".
+
+    'vip, Follow up' -> ['vip', 'Follow up']; '' -> []; '1' -> ['1'] and 'null' -> ['null'] (names, not JSON);
+    a JSON array in a string ('["vip"]') is read as one. None stays None.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            parsed, _ = parse_json_text(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return parsed
+    return [name.strip() for name in text.split(",") if name.strip()]
+
 
 
 def snake_case_id(value: Any) -> Any:

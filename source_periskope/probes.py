@@ -1,87 +1,88 @@
-"""Where a phone-scoped stream's history really begins, found with a few one-record requests.
+"""One-record requests (`limit=1`) that tell where a phone-scoped stream's records are, before its windows are read.
 
-With no start_date a first sync (or a full refresh) would walk every window since 2009, one request each, mostly
-empty. Instead the connector asks, for each number, "is there any record between A and B?" with limit=1 and
-halves the range: about eight requests find the month of the oldest record, and reading starts there. Any failure
-keeps the configured start, so this can only save requests, never skip a record.
+- `newest_cursor`: the newest record between two times (the API lists newest first), so a sync can tell that
+  nothing is new since the saved state with one request.
+- `history_begin`: where the history of a number begins. Asking "is there any record between A and B?" and
+  halving the range, about ten requests find the week of the oldest record, so a first sync does not walk every
+  empty window since 2009. One more bounded request confirms the answer before anything is skipped: an empty
+  history must also look empty in the most recent window, and the stretch just before the first record must look
+  empty too; when the answers disagree, reading starts at the configured start. Any failure does the same (the
+  caller's job), so the probes can only save requests, never skip a record.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Optional
+from datetime import datetime, timedelta
+from typing import Any, List, Mapping, Optional
 
-from source_periskope.api import ApiProblem, get
-from source_periskope.config import PHONES_KEY, STATE_DATETIME_FORMAT
+from source_periskope.api import ApiProblem, get, records_of
+from source_periskope.config import STATE_DATETIME_FORMAT
+from source_periskope.normalize import NotATimestamp, normalize_timestamp
+from source_periskope.stream_facts import StreamFacts
 
-logger = logging.getLogger("airbyte")
-
-PATHS = {
-    "chats": "/chats",
-    "messages": "/chats/messages",
-    "notifications": "/chats/notifications",
-    "notes": "/note",
-    "reactions": "/reactions",
-}
-PRECISION = timedelta(days=7)
-MARGIN = timedelta(days=1)
+PRECISION = timedelta(days=7)  # the bisection stops at a range this wide
+MARGIN = timedelta(days=1)  # reading starts this long before the range holding the oldest record
+ONE_SECOND = timedelta(seconds=1)
 
 
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, STATE_DATETIME_FORMAT).replace(tzinfo=timezone.utc)
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
 
 
-def _has_records(config: Mapping[str, Any], path: str, phone: str, start: datetime, end: datetime) -> bool:
-    response = get(config, path, phone=phone, offset=0, limit=1,
-                   start_time=start.strftime(STATE_DATETIME_FORMAT), end_time=end.strftime(STATE_DATETIME_FORMAT))
+UNKNOWN = _Unknown()  # a record whose cursor cannot be read: treated as new
+
+
+def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, end: datetime) -> List[Any]:
+    response = get(
+        config, stream.api_path, phone=phone, offset=0, limit=1,
+        start_time=start.strftime(STATE_DATETIME_FORMAT), end_time=(end + ONE_SECOND).strftime(STATE_DATETIME_FORMAT),
+    )
     if response.status_code != 200:
-        raise ApiProblem(f"HTTP {response.status_code}")
-    body = response.json()
-    if isinstance(body, list):
-        return bool(body)
-    return any(isinstance(value, list) and value for value in body.values())
+        raise ApiProblem(f"HTTP {response.status_code} from {stream.api_path}")
+    return records_of(response, stream.records_keys)
 
 
-def oldest_record_time(config: Mapping[str, Any], path: str, phone: str, start: datetime, end: datetime) -> Optional[datetime]:
-    """The start of a PRECISION-wide range holding the oldest record in [start, end], or None if there is none."""
-    if not _has_records(config, path, phone, start, end):
+def newest_cursor(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, end: datetime) -> Any:
+    """The cursor of the newest record in [start, end]: a datetime, None if there is none, or UNKNOWN."""
+    records = _page(config, stream, phone, start, end)
+    if not records:
         return None
-    low, high = start, end  # invariant: [low, high] holds a record and nothing before low does
+    value = records[0].get(stream.cursor_field) if isinstance(records[0], dict) else None
+    try:
+        return datetime.fromisoformat(normalize_timestamp(value)) if isinstance(value, str) else UNKNOWN
+    except (NotATimestamp, ValueError):
+        return UNKNOWN
+
+
+def _has_records(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, end: datetime) -> bool:
+    return bool(_page(config, stream, phone, start, end))
+
+
+def oldest_record_week(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, end: datetime) -> Optional[datetime]:
+    """The start of a PRECISION-wide range holding the oldest record in [start, end], or None if there is none."""
+    if not _has_records(config, stream, phone, start, end):
+        return None
+    low, high = start, end  # invariant: [low, high] holds a record and, as far as the API said, nothing before low does
     while high - low > PRECISION:
         middle = low + (high - low) / 2
-        try:
-            found = _has_records(config, path, phone, low, middle)
-        except Exception:  # keep what is known: nothing before `low`
-            return low
-        if found:
+        if _has_records(config, stream, phone, low, middle):
             high = middle
         else:
             low = middle
     return low
 
 
-def history_start(config: Mapping[str, Any], stream: str, start_text: str, now: datetime) -> str:
-    """The latest safe start for `stream` across every configured number (the configured start if unsure)."""
-    path = PATHS[stream]
-    start = _parse(start_text)
-    oldest = []
-    try:
-        for phone in config[PHONES_KEY]:
-            found = oldest_record_time(config, path, phone, start, now)
-            oldest.append(found if found is not None else now)
-    except Exception as problem:  # an optimisation only: whatever goes wrong, read from the configured start
-        logger.info(f"Stream {stream}: could not find where its history begins ({type(problem).__name__}); reading from {start_text}.")
-        return start_text
-    begin = max(start, min(oldest) - MARGIN)
-    if begin > start:
-        logger.info(f"Stream {stream}: no records before {begin:%Y-%m-%d}; reading from there.")
-    return begin.strftime(STATE_DATETIME_FORMAT)
-
-
-def skip_empty_history(config: Mapping[str, Any], streams: Iterable[str]) -> None:
-    """Moves start_date_by_stream forward to where each listed phone-scoped stream's records begin."""
-    now = datetime.now(timezone.utc)
-    for stream in streams:
-        if stream in PATHS:
-            config["start_date_by_stream"][stream] = history_start(config, stream, config["start_date_by_stream"][stream], now)
+def history_begin(
+    config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, now: datetime
+) -> Optional[datetime]:
+    """Where reading this number's history starts (never before `start`); None when it has no records at all."""
+    oldest = oldest_record_week(config, stream, phone, start, now)
+    window = timedelta(days=config["window_days"])
+    if oldest is None:
+        recent_start = max(start, now - window)
+        return start if _has_records(config, stream, phone, recent_start, now) else None
+    begin = max(start, oldest - MARGIN)
+    if begin > start and _has_records(config, stream, phone, max(start, begin - window), begin):
+        return start  # the stretch the bisection would skip is not empty after all
+    return begin

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import logging
-import pkgutil
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional
 
-import yaml
 from airbyte_cdk.models import (
     AirbyteCatalog,
     AirbyteConnectionStatus,
@@ -15,36 +13,21 @@ from airbyte_cdk.models import (
     Status,
     SyncMode,
 )
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_periskope.check import check_connection
+from source_periskope import cdk_hooks
 from source_periskope.api import ApiProblem
+from source_periskope.check import check_connection
 from source_periskope.config import DEFAULT_NUM_WORKERS, PHONES_KEY, try_normalize_config
-from source_periskope.cursors import use_per_phone_cursor
-from source_periskope.history import skip_empty_history
 from source_periskope.phones import phones_to_read
-from source_periskope.state import use_closed_window_state
-
-
-RECORDS_WAITING_TO_BE_WRITTEN = 2_000
-
-
-class HidePageSizeReductionFalseAlarm(logging.Filter):
-    """The CDK warns, at every start, that `page_size_reduction` has no REDUCE_PAGE_SIZE response filter: it cannot
-    look inside a CustomErrorHandler. Ours has one (response_filters.limit_too_large; test_errors proves it works)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "defines `page_size_reduction` but no response filter" not in record.getMessage()
-
-
-_factory_logger = logging.getLogger("airbyte.model_to_component_factory")
-if not any(isinstance(f, HidePageSizeReductionFalseAlarm) for f in _factory_logger.filters):
-    _factory_logger.addFilter(HidePageSizeReductionFalseAlarm())
+from source_periskope.read_plan import PLAN_KEY, plan_read, stream_modes
+from source_periskope.stream_facts import load_manifest as load_packaged_manifest
 
 
 def load_manifest(config: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
-    manifest = yaml.safe_load(pkgutil.get_data("source_periskope", "manifest.yaml"))
+    manifest = load_packaged_manifest()
     if config and "request_timeout_seconds" in config:
         # The manifest schema takes the read timeout as a number only, so it cannot interpolate the config.
         manifest["definitions"]["requester"]["read_timeout_in_seconds"] = config["request_timeout_seconds"]
@@ -55,20 +38,6 @@ def full_refresh_streams(catalog: Optional[ConfiguredAirbyteCatalog]) -> List[st
     if not catalog:
         return []
     return [entry.stream.name for entry in catalog.streams if entry.sync_mode == SyncMode.full_refresh]
-
-
-def streams_without_state(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:
-    """Streams that will read from their start: full refresh, or incremental with no saved state yet."""
-    with_state = {
-        message.stream.stream_descriptor.name
-        for message in state or []
-        if message.stream is not None and message.stream.stream_state
-    }
-    return [
-        entry.stream.name
-        for entry in catalog.streams
-        if entry.sync_mode == SyncMode.full_refresh or entry.stream.name not in with_state
-    ]
 
 
 class SourcePeriskope(ConcurrentDeclarativeSource):
@@ -92,11 +61,7 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
         super().__init__(
             catalog=catalog, config=normalized, state=state, source_config=load_manifest(normalized), **kwargs
         )
-        use_closed_window_state(self._constructor)
-        use_per_phone_cursor(self._constructor)
-        # The CDK lets 10,000 records wait between its reader threads and the writer; a few pages' worth keep the
-        # readers busy as well and keep memory flat (measured: about 40 MB less at the peak).
-        self._concurrent_source._queue.maxsize = RECORDS_WAITING_TO_BE_WRITTEN
+        cdk_hooks.attach(self)
 
     def _raise_config_problem(self) -> None:
         if self._config_problem:
@@ -129,8 +94,12 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         self._raise_config_problem()
         try:
-            self._config[PHONES_KEY] = phones_to_read(self._config)
+            phones = phones_to_read(self._config)
         except ApiProblem as problem:
             raise AirbyteTracedException(message=str(problem), failure_type=FailureType.config_error) from None
-        skip_empty_history(self._config, streams_without_state(catalog, state))
+        modes = stream_modes(catalog)
+        states = ConnectorStateManager(state=state)
+        saved = {name: states.get_stream_state(name, None) for name in modes}
+        plan = plan_read({**self._config, PHONES_KEY: phones}, modes, saved, phones)
+        cdk_hooks.set_read_config(self, {**self._config, PHONES_KEY: phones, PLAN_KEY: plan})
         yield from super().read(logger, config, catalog, state)

@@ -9,8 +9,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.components import EnvelopeRecordExtractor, NormalizeRecord
-from source_periskope.normalize import NotATimestamp, normalize_timestamp, snake_case_id
-from source_periskope.state import ClosedWindowStateConverter, PerPhoneStateMigration, SETTLE_MARGIN
+from source_periskope.normalize import NotATimestamp, label_names, normalize_timestamp, snake_case_id
 
 
 def response(body, status=200, url="https://api.periskope.app/v1/chats/notifications"):
@@ -22,7 +21,7 @@ def response(body, status=200, url="https://api.periskope.app/v1/chats/notificat
 
 
 def extractor(keys, stream="notifications"):
-    return EnvelopeRecordExtractor(records_keys=keys, config={}, parameters={"name": stream})
+    return EnvelopeRecordExtractor(config={}, parameters={"name": stream, "records_keys": keys})
 
 
 @pytest.mark.parametrize(
@@ -70,7 +69,7 @@ def test_extractor_finds_records_under_each_known_key(key):
 
 
 def test_extractor_reads_a_bare_array():
-    assert extractor([""], "phones").extract_records(response([{"phone_id": "p"}])) == [{"phone_id": "p"}]
+    assert extractor([], "phones").extract_records(response([{"phone_id": "p"}])) == [{"phone_id": "p"}]
 
 
 def test_extractor_treats_a_missing_key_on_an_empty_envelope_as_an_empty_page():
@@ -87,6 +86,7 @@ def test_extractor_treats_a_missing_key_on_an_empty_envelope_as_an_empty_page():
         (b"<html><body>502 Bad Gateway</body></html>", "an HTML page with status 200"),
         (b'{"messages": [', "a body that is not JSON"),
         ("a string", "a str instead of a list envelope"),
+        ({"status": "ok"}, "an object without 'messages', count, from or to"),
     ],
 )
 def test_extractor_fails_loudly_on_bad_responses_naming_the_stream_and_path(body, problem):
@@ -113,13 +113,36 @@ def test_normalize_parses_json_strings_only_in_object_and_array_fields():
     assert record["ack"] == "3" and record["body"] == '{"looks": "like json"}'
 
 
-def test_normalize_keeps_a_non_json_string_and_warns_once(caplog):
+def test_normalize_keeps_text_that_is_not_json_of_its_type_in_that_type_and_warns_once(caplog):
     normalizer = NormalizeRecord(parameters={"name": "chats"})
     for _ in range(3):
-        record = {"chat_id": "c", "org_phone": "1@c.us", "custom_properties": "{broken"}
+        record = {"chat_id": "c", "org_phone": "1@c.us", "custom_properties": "{broken", "chat_org_phones": "1@c.us", "ai_metadata": "1"}
         normalizer.transform(record)
-        assert record["custom_properties"] == "{broken"
-    assert caplog.text.count("Stream chats: field custom_properties is a string that is not JSON") == 1
+        assert record["custom_properties"] == {"unparsed_text": "{broken"}
+        assert record["chat_org_phones"] == ["1@c.us"] and record["ai_metadata"] == {"unparsed_text": "1"}
+    assert caplog.text.count("Stream chats: field custom_properties is text that is not a JSON object") == 1
+    assert caplog.text.count("Stream chats: field chat_org_phones is text that is not a JSON array") == 1
+
+
+def test_normalize_repairs_lone_surrogates_inside_json_text_fields():
+    record = transform("messages", {"message_id": "m", "org_phone": "1@c.us", "media": '{"filename": "cut \\ud83d.jpg"}'})
+    assert record["media"] == {"filename": "cut \ufffd.jpg"}
+
+
+def test_extractor_reads_a_body_with_a_lone_surrogate_and_repairs_it(caplog):
+    body = b'{"from": 1, "to": 1, "count": 1, "messages": [{"notification_id": "n1", "body": "ok \\ud83d", "id": {"id": "\\udc00x"}}]}'
+    (record,) = extractor(["messages"]).extract_records(response(body))
+    assert record == {"notification_id": "n1", "body": "ok \ufffd", "id": {"id": "\ufffdx"}}
+    assert caplog.text.count("Stream notifications: field body held text cut in the middle of a character") == 1
+    assert "field id held text cut" in caplog.text
+
+
+@pytest.mark.parametrize("value, names", [
+    ("vip, Follow up", ["vip", "Follow up"]), (" a ,, b ", ["a", "b"]), ("", []), ("1", ["1"]), ("null", ["null"]),
+    ('["a", "b"]', ["a", "b"]), ("[not json", ["[not json"]), (["x"], ["x"]), (None, None),
+])
+def test_labels_are_names_from_a_list_or_comma_separated_text(value, names):
+    assert label_names(value) == names
 
 
 def test_normalize_fixes_ids_nested_in_latest_message_and_timestamps():
@@ -136,31 +159,6 @@ def test_normalize_fills_org_phone_from_the_x_phone_only_when_missing():
     assert transform("reactions", {"reaction_id": "r"})["org_phone"] == "919876543210@c.us"
     assert transform("reactions", {"reaction_id": "r", "org_phone": "1@c.us"})["org_phone"] == "1@c.us"
     assert "org_phone" not in transform("tickets", {"ticket_id": "t"})
-
-
-def test_closed_window_state_moves_to_the_end_of_the_gap_free_windows():
-    converter = ClosedWindowStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ")
-    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
-    end = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
-    middle = datetime(2026, 10, 31, tzinfo=timezone.utc)
-    quiet = [{"start": start, "end": middle}, {"start": middle, "end": end}]
-    assert converter._get_latest_complete_time(quiet) == end - SETTLE_MARGIN
-    newest = end - timedelta(minutes=1)
-    busy = [{"start": start, "end": end, "most_recent_cursor_value": newest}]
-    assert converter._get_latest_complete_time(busy) == newest
-    gap = [{"start": start, "end": middle - timedelta(days=5)}, {"start": middle, "end": end}]
-    assert converter._get_latest_complete_time(gap) == middle - timedelta(days=5) - SETTLE_MARGIN
-
-
-def test_state_migration_reads_older_shapes():
-    migration = PerPhoneStateMigration(config={"x_phone_values": ["919876543210", "918527184400"]}, parameters={"name": "messages"})
-    legacy = {"timestamp": "2026-11-01T00:00:00Z"}
-    assert migration.should_migrate(legacy)
-    assert migration.migrate(legacy)["states"] == [{"partition": {"phone": "919876543210"}, "cursor": legacy}]
-    with_global = {"states": [], "state": {"timestamp": "2026-11-01T00:00:00Z"}, "lookback_window": 3}
-    assert migration.migrate(with_global) == {"states": [], "lookback_window": 3}
-    assert migration.migrate({"states": [], "lookback_window": 3}) == {"states": [], "lookback_window": 3}
-    assert not migration.should_migrate({})
 
 
 def test_a_record_without_its_primary_key_is_kept_with_a_warning(caplog):

@@ -1,6 +1,6 @@
 import requests_mock
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
+from airbyte_cdk.test.mock_http import HttpRequest
 from freezegun import freeze_time
 
 from source_periskope.config import normalize_config
@@ -8,7 +8,7 @@ from source_periskope.phones import phones_to_read, resolve
 from unit_tests.mock_server.config import API_KEY, BASE_URL, OTHER_PHONE, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import page, records
-from unit_tests.mock_server.utils import read_stream, record_data
+from unit_tests.mock_server.utils import MockedApi, read_stream, record_data
 
 ORGANISATION = [
     {"org_phone": f"{PHONE}@c.us", "phone_id": "phone-aaaaaaaaaaaaaaaa", "wa_state": "CONNECTED"},
@@ -46,7 +46,7 @@ def test_sync_all_phones_reads_each_phone_with_its_own_x_phone_and_org_streams_o
     config = ConfigBuilder().with_values(sync_all_phones=True).build()
     phones_request = HttpRequest(url=f"{BASE_URL}/phones/all", headers={"Authorization": f"Bearer {API_KEY}"})
     windows = [("2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z"), ("2026-10-31T00:00:00Z", "2026-11-15T12:00:01Z")]
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(phones_request, page("phones", ORGANISATION[:2]))
         for phone in (PHONE, OTHER_PHONE):
             for window in windows:

@@ -1,55 +1,88 @@
+"""The one-record probes: where a number's history begins, confirmed before anything is skipped."""
+
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import requests_mock
 
 from source_periskope.config import normalize_config
-from source_periskope.history import MARGIN, PRECISION, history_start
-from unit_tests.mock_server.config import BASE_URL, OTHER_PHONE, PHONE
+from source_periskope.probes import MARGIN, PRECISION, UNKNOWN, history_begin, newest_cursor
+from source_periskope.stream_facts import stream
+from unit_tests.mock_server.config import BASE_URL, PHONE
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=timezone.utc)
-OLDEST = {PHONE: datetime(2024, 3, 10, 8, 30, tzinfo=timezone.utc), OTHER_PHONE: datetime(2025, 6, 1, tzinfo=timezone.utc)}
+ALL_HISTORY = datetime(2009, 1, 1, tzinfo=timezone.utc)
+OLDEST = datetime(2024, 3, 10, 8, 30, tzinfo=timezone.utc)
+MESSAGES = stream("messages")
 
 
-def config():
-    return normalize_config({"api_key": "k", "phone_number": PHONE, "additional_phone_numbers": [OTHER_PHONE], "base_url": BASE_URL})
+def config(**values):
+    return normalize_config({"api_key": "k", "phone_number": PHONE, "base_url": BASE_URL, **values})
 
 
-def answer_from_history(request, context):
-    """A phone has records from OLDEST[phone] on; the API filters by start_time/end_time."""
-    end = datetime.strptime(request.qs["end_time"][0].upper(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    has_record = OLDEST[request.headers["x-phone"]] <= end
-    return {"from": 1, "to": int(has_record), "count": int(has_record), "messages": [{"message_id": "m"}] if has_record else []}
+def moment(request, name):
+    return datetime.strptime(request.qs[name][0].upper(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
-def test_reading_starts_at_the_oldest_record_of_any_number_found_in_a_few_requests():
+def history_from(oldest, answers_long_ranges=True):
+    """A number with records from `oldest` on; optionally an API that answers nothing for ranges over a year."""
+    def answer(request, context):
+        start, end = moment(request, "start_time"), moment(request, "end_time")
+        found = oldest <= end and (answers_long_ranges or end - start <= timedelta(days=365))
+        return {"from": 1, "to": int(found), "count": int(found), "messages": [{"message_id": "m"}] if found else []}
+    return answer
+
+
+def test_reading_starts_a_day_before_the_week_of_the_oldest_record_found_in_a_few_requests():
     with requests_mock.Mocker() as http:
-        probe = http.get(re.compile(f"{BASE_URL}/chats/messages"), json=answer_from_history)
-        start = history_start(config(), "messages", "2009-01-01T00:00:00Z", NOW)
+        probe = http.get(re.compile(f"{BASE_URL}/chats/messages"), json=history_from(OLDEST))
+        begin = history_begin(config(), MESSAGES, PHONE, ALL_HISTORY, NOW)
 
-    begin = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    assert OLDEST[PHONE] - PRECISION - MARGIN <= begin <= OLDEST[PHONE] - MARGIN
-    assert probe.call_count <= 2 * 12
-    assert all(r.qs["limit"] == ["1"] for r in probe.request_history)
+    assert OLDEST - PRECISION - MARGIN <= begin <= OLDEST - MARGIN
+    assert probe.call_count <= 13  # ~log2(6,500 days / 7), plus the confirmation
+    assert all(r.qs["limit"] == ["1"] and r.headers["x-phone"] == PHONE for r in probe.request_history)
 
 
-def test_a_stream_with_no_records_at_all_starts_now():
+def test_a_number_with_no_records_is_confirmed_empty_by_its_last_window():
     with requests_mock.Mocker() as http:
-        http.get(re.compile(f"{BASE_URL}/note"), json={"from": 1, "to": 0, "count": 0, "notes": []})
-        start = history_start(config(), "notes", "2009-01-01T00:00:00Z", NOW)
+        probe = http.get(re.compile(f"{BASE_URL}/chats/messages"), json={"from": 1, "to": 0, "count": 0, "messages": []})
+        assert history_begin(config(), MESSAGES, PHONE, ALL_HISTORY, NOW) is None
 
-    assert start == (NOW - MARGIN).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert probe.call_count == 2
+    assert moment(probe.request_history[1], "start_time") == NOW - timedelta(days=30)
 
 
-def test_any_failure_keeps_the_configured_start():
+def test_an_empty_answer_for_all_history_that_the_last_window_contradicts_keeps_the_configured_start():
     with requests_mock.Mocker() as http:
-        http.get(re.compile(f"{BASE_URL}/reactions"), status_code=429)
-        assert history_start(config(), "reactions", "2009-01-01T00:00:00Z", NOW) == "2009-01-01T00:00:00Z"
-        http.get(re.compile(f"{BASE_URL}/reactions"), text="<html>")
-        assert history_start(config(), "reactions", "2009-01-01T00:00:00Z", NOW) == "2009-01-01T00:00:00Z"
+        http.get(re.compile(f"{BASE_URL}/chats/messages"), json=history_from(NOW - timedelta(days=3), answers_long_ranges=False))
+        assert history_begin(config(), MESSAGES, PHONE, ALL_HISTORY, NOW) == ALL_HISTORY
+
+
+def test_a_landing_that_the_stretch_before_it_contradicts_keeps_the_configured_start():
+    """The bisection's answers for long ranges were wrong: a bounded look just before the landing sees records."""
+    def answer(request, context):
+        start, end = moment(request, "start_time"), moment(request, "end_time")
+        long_range = end - start > timedelta(days=365)
+        found = (end >= OLDEST) if long_range else (end >= OLDEST - timedelta(days=400))
+        return {"from": 1, "to": int(found), "count": int(found), "messages": [{"message_id": "m"}] if found else []}
+
+    with requests_mock.Mocker() as http:
+        http.get(re.compile(f"{BASE_URL}/chats/messages"), json=answer)
+        assert history_begin(config(), MESSAGES, PHONE, ALL_HISTORY, NOW) == ALL_HISTORY
 
 
 def test_a_configured_start_date_is_never_moved_back():
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     with requests_mock.Mocker() as http:
-        http.get(re.compile(f"{BASE_URL}/chats/messages"), json=answer_from_history)
-        assert history_start(config(), "messages", "2026-01-01T00:00:00Z", NOW) == "2026-01-01T00:00:00Z"
+        http.get(re.compile(f"{BASE_URL}/chats/messages"), json=history_from(OLDEST))
+        assert history_begin(config(), MESSAGES, PHONE, start, NOW) == start
+
+
+def test_the_newest_record_tells_what_is_new():
+    with requests_mock.Mocker() as http:
+        http.get(re.compile(f"{BASE_URL}/chats/messages"), json={"from": 1, "to": 1, "count": 1, "messages": [{"timestamp": "2026-11-14 10:00:00.5+00"}]})
+        assert newest_cursor(config(), MESSAGES, PHONE, NOW - timedelta(days=2), NOW) == datetime(2026, 11, 14, 10, 0, 0, 500000, tzinfo=timezone.utc)
+        http.get(re.compile(f"{BASE_URL}/chats/messages"), json={"from": 1, "to": 1, "count": 1, "messages": [{"timestamp": None}]})
+        assert newest_cursor(config(), MESSAGES, PHONE, NOW - timedelta(days=2), NOW) is UNKNOWN
+        http.get(re.compile(f"{BASE_URL}/chats/messages"), json={"from": 1, "to": 0, "count": 0, "messages": []})
+        assert newest_cursor(config(), MESSAGES, PHONE, NOW - timedelta(days=2), NOW) is None

@@ -15,8 +15,8 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
 )
 
 from source_periskope.components import ErrorHandlerThatTrustsSuccess
-from source_periskope.output import fast_record_writer
-from source_periskope.state import ClosedWindowStateConverter
+from source_periskope.cdk_hooks.process import fast_record_writer
+from source_periskope.state import SettledStateConverter
 from unit_tests.mock_server.response_builder import example_records
 
 FORMATS = ["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%SZ"]
@@ -47,7 +47,7 @@ def test_other_messages_go_through_the_cdk():
     "2025-01-24T05:11:10.123+00:00", "2025-01-24T05:11:10Z",
 ])
 def test_fast_cursor_parsing_equals_the_cdks(value):
-    fast = ClosedWindowStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ", input_datetime_formats=list(FORMATS))
+    fast = SettledStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ", input_datetime_formats=list(FORMATS))
     cdk = CustomFormatConcurrentStreamStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ", input_datetime_formats=list(FORMATS))
     assert fast.parse_timestamp(value) == cdk.parse_timestamp(value)
     for moment in (datetime(2025, 1, 24, 5, 11, 10, 900000, tzinfo=timezone.utc), datetime(2025, 1, 24, tzinfo=timezone.utc),
@@ -86,7 +86,7 @@ def test_canonical_timestamps_skip_the_regex_with_the_same_result(value):
 def test_few_records_wait_between_reader_threads_and_the_writer():
     """Keeps peak memory flat (README, Performance); fails loudly if a CDK upgrade moves the queue."""
     from source_periskope import SourcePeriskope
-    from source_periskope.source import RECORDS_WAITING_TO_BE_WRITTEN
+    from source_periskope.cdk_hooks.speedups import RECORDS_WAITING_TO_BE_WRITTEN
 
     source = SourcePeriskope(config={"api_key": "k", "phone_number": "919876543210"})
     assert source._concurrent_source._queue.maxsize == RECORDS_WAITING_TO_BE_WRITTEN
@@ -96,7 +96,7 @@ def test_slice_with_cached_hash_hashes_and_compares_as_the_cdks_slice(monkeypatc
     from airbyte_cdk.sources.types import StreamSlice
     from airbyte_cdk.utils.slice_hasher import SliceHasher
 
-    from source_periskope.cursors import SliceWithCachedHash
+    from source_periskope.cdk_hooks.speedups import SliceWithCachedHash
 
     router_slice = StreamSlice(partition={"phone": "919876543210"}, cursor_slice={}, extra_fields={"x": 1})
     cdk = StreamSlice(partition=router_slice, cursor_slice={"start_time": "2026-10-01T00:00:00Z", "end_time": "2026-10-31T00:00:00Z"},
@@ -116,7 +116,7 @@ def test_slice_with_cached_hash_hashes_and_compares_as_the_cdks_slice(monkeypatc
 def test_per_phone_partition_keys_are_the_cdks():
     from airbyte_cdk.sources.streams.checkpoint.per_partition_key_serializer import PerPartitionKeySerializer
 
-    from source_periskope.cursors import PerPhoneCursor
+    from source_periskope.cdk_hooks.speedups import PerPhoneCursor
 
     cursor = PerPhoneCursor.__new__(PerPhoneCursor)  # only the key method is exercised
     cursor._partition_serializer = PerPartitionKeySerializer()
@@ -131,14 +131,13 @@ def test_per_phone_partition_keys_are_the_cdks():
 @freeze_time("2026-11-15T12:00:00Z")
 def test_per_phone_cursor_emits_the_records_and_state_of_the_cdks_cursor(sync_mode, monkeypatch):
     """Two numbers, two windows each, a window of two pages: same records and state, far fewer slice hashes."""
-    from airbyte_cdk.test.mock_http import HttpMocker
     from airbyte_cdk.utils.slice_hasher import SliceHasher
 
-    import source_periskope.source
+    import source_periskope.cdk_hooks.speedups
     from unit_tests.mock_server.config import OTHER_PHONE, PHONE, ConfigBuilder
     from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
     from unit_tests.mock_server.response_builder import page, records
-    from unit_tests.mock_server.utils import final_state, read_stream
+    from unit_tests.mock_server.utils import MockedApi, final_state, read_stream
 
     windows = [("2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z"), ("2026-10-31T00:00:00Z", "2026-11-15T12:00:01Z")]
     if sync_mode == SyncMode.full_refresh:
@@ -146,7 +145,7 @@ def test_per_phone_cursor_emits_the_records_and_state_of_the_cdks_cursor(sync_mo
     config = ConfigBuilder().with_additional_phone_numbers([OTHER_PHONE]).with_window_days(3650 if sync_mode == SyncMode.full_refresh else 30).build()
 
     def read_messages():
-        with HttpMocker() as http:
+        with MockedApi() as http:
             for phone in (PHONE, OTHER_PHONE):
                 def request(window, offset=0):
                     return PeriskopeRequestBuilder.for_stream("messages", phone).with_window(*window).with_page(offset, 100).build()
@@ -165,7 +164,7 @@ def test_per_phone_cursor_emits_the_records_and_state_of_the_cdks_cursor(sync_mo
     monkeypatch.setattr(SliceHasher, "hash", classmethod(lambda cls, *a, **k: hashes.append(1) or original(cls, *a, **k)))
     fast = read_messages()
     fast_hashes = len(hashes)
-    monkeypatch.setattr(source_periskope.source, "use_per_phone_cursor", lambda factory: None)
+    monkeypatch.setattr(source_periskope.cdk_hooks.speedups, "_use_per_phone_cursor", lambda factory: None)
     hashes.clear()
     cdk = read_messages()
 
@@ -177,7 +176,8 @@ def test_per_phone_cursor_emits_the_records_and_state_of_the_cdks_cursor(sync_mo
 SCHEMAS_OF_THE_CDK_SERIALIZERS = """
 import json, sys
 if sys.argv[1] == "deferred":
-    import source_periskope  # defers schema building before the CDK's serializers are created
+    from source_periskope.cdk_hooks import prepare_process
+    prepare_process()  # defers schema building before the CDK's serializers are created
 from airbyte_cdk.models import airbyte_protocol_serializers as serializers
 names = sorted(name for name in dir(serializers) if name.endswith("Serializer") and name != "Serializer")
 print(json.dumps({name: getattr(serializers, name).get_json_schema() for name in names}, sort_keys=True))
@@ -202,7 +202,8 @@ def test_the_cdks_serializers_have_not_built_their_schemas_at_import():
     import sys
 
     code = (
-        "import source_periskope\n"
+        "from source_periskope.cdk_hooks import prepare_process\n"
+        "prepare_process()\n"
         "from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteMessage, Type, AirbyteLogMessage, Level\n"
         "assert AirbyteMessageSerializer._schema is None\n"
         "message = AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message='hi'))\n"

@@ -41,5 +41,9 @@ class PeriskopeRequestBuilder:
         self._query.update(start_time=start_time, end_time=end_time)
         return self
 
+    def as_probe(self, start_time: str, end_time: str) -> "PeriskopeRequestBuilder":
+        """A one-record request the read plan makes before reading windows (end_time one second past the end)."""
+        return self.with_window(start_time, end_time).with_page(0, limit=1)
+
     def build(self) -> HttpRequest:
         return HttpRequest(url=f"{BASE_URL}{self._path}", query_params=self._query or None, headers=self._headers)

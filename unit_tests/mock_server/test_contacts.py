@@ -7,7 +7,7 @@ from freezegun import freeze_time
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import a_record, example_records, page, records
-from unit_tests.mock_server.utils import final_state, read_stream, record_data
+from unit_tests.mock_server.utils import MockedApi, final_state, read_stream, record_data
 
 NOW = "2026-11-15T12:00:00Z"
 
@@ -18,7 +18,7 @@ def contacts_page(offset):
 
 @freeze_time(NOW)
 def test_full_refresh_emits_the_contract_example_projection():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(contacts_page(0), page("contacts", example_records("contacts")))
         output = read_stream("contacts", SyncMode.full_refresh, ConfigBuilder().build())
 
@@ -34,7 +34,7 @@ def test_full_refresh_reads_three_pages():
     for number, contacts in enumerate(pages):
         for contact in contacts:
             contact["contact_id"] += f"-p{number}"
-    with HttpMocker() as http:
+    with MockedApi() as http:
         for number, contacts in enumerate(pages):
             http.get(contacts_page(number * 100), page("contacts", contacts, offset=number * 100))
         output = read_stream("contacts", SyncMode.full_refresh, ConfigBuilder().build())
@@ -46,7 +46,7 @@ def test_full_refresh_reads_three_pages():
 def test_incremental_keeps_reading_past_old_contacts_and_emits_the_updated_ones():
     updated = a_record("contacts", contact_id="new@c.us", updated_at="2026-11-14T10:00:00.5+00:00")
     old = a_record("contacts", contact_id="old@c.us", updated_at="2026-11-01T10:00:00+00:00")
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(contacts_page(0), page("contacts", [updated, old]))
         output = read_stream("contacts", SyncMode.incremental, ConfigBuilder().build(), state={"updated_at": "2026-11-10T00:00:00Z"})
 

@@ -1,13 +1,13 @@
 """Rate limits, server faults and bad responses: retried when they can clear, clear errors when they cannot."""
 
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from airbyte_cdk.test.mock_http import HttpResponse
 from freezegun import freeze_time
 
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import error, example_records, page, records
-from unit_tests.mock_server.utils import read_stream
+from unit_tests.mock_server.utils import MockedApi, read_stream
 
 NOW = "2026-11-15T12:00:00Z"
 NOW_EPOCH = 1794744000  # NOW as epoch seconds
@@ -32,7 +32,7 @@ def read_tickets(expect_error=False):
 
 @freeze_time(NOW)
 def test_429_waits_as_retry_after_says_then_succeeds():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(429, headers={"Retry-After": "7"}), page("tickets", example_records("tickets"))])
         output = read_tickets()
 
@@ -42,7 +42,7 @@ def test_429_waits_as_retry_after_says_then_succeeds():
 
 @freeze_time(NOW)
 def test_429_with_an_http_date_retry_after():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(429, headers={"Retry-After": "Sun, 15 Nov 2026 12:00:30 GMT"}),
                                      page("tickets", example_records("tickets"))])
         output = read_tickets()
@@ -52,7 +52,7 @@ def test_429_with_an_http_date_retry_after():
 
 @freeze_time(NOW)
 def test_429_with_an_epoch_rate_limit_reset():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(429, headers={"X-RateLimit-Reset": str(NOW_EPOCH + 12)}),
                                      page("tickets", example_records("tickets"))])
         output = read_tickets()
@@ -62,7 +62,7 @@ def test_429_with_an_epoch_rate_limit_reset():
 
 @freeze_time(NOW)
 def test_429_with_seconds_to_reset():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(429, headers={"X-RateLimit-Reset": "4"}), page("tickets", example_records("tickets"))])
         output = read_tickets()
 
@@ -71,7 +71,7 @@ def test_429_with_seconds_to_reset():
 
 @freeze_time(NOW)
 def test_429_without_headers_backs_off_exponentially():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(429), error(429), page("tickets", example_records("tickets"))])
         output = read_tickets()
 
@@ -81,7 +81,7 @@ def test_429_without_headers_backs_off_exponentially():
 
 @freeze_time(NOW)
 def test_server_errors_are_retried():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(500), error(502), error(503), error(504), page("tickets", example_records("tickets"))])
         output = read_tickets()
 
@@ -90,7 +90,7 @@ def test_server_errors_are_retried():
 
 @freeze_time(NOW)
 def test_persistent_server_errors_fail_the_stream_with_a_clear_error():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(503)] * 9)
         output = read_tickets(expect_error=True)
 
@@ -100,7 +100,7 @@ def test_persistent_server_errors_fail_the_stream_with_a_clear_error():
 
 @freeze_time(NOW)
 def test_401_is_a_config_error_a_person_can_act_on():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), error(401, {"message": "Invalid API key"}))
         output = read_tickets(expect_error=True)
 
@@ -114,7 +114,7 @@ def test_401_is_a_config_error_a_person_can_act_on():
 def test_422_shows_the_servers_message():
     body = {"code": "VALIDATION_ERROR", "fields": {"x-phone": {"message": "Please provide the number of the phone ..."}},
             "message": "Missing Header: {x-phone}", "name": "Validation Error", "status": 422}
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), error(422, body))
         output = read_tickets(expect_error=True)
 
@@ -129,7 +129,7 @@ def test_a_422_about_the_limit_halves_the_page_size_and_goes_on():
                  "message": "Limit should be less than 2000", "name": "Validation Error", "status": 422}
     config = ConfigBuilder().with_page_size(2000).build()
     request = lambda offset, limit: PeriskopeRequestBuilder.for_stream("tickets").with_page(offset, limit).build()
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(request(0, 2000), error(422, too_large))
         http.get(request(0, 1000), page("tickets", records("tickets", 1000)))
         http.get(request(1000, 1000), page("tickets", records("tickets", 3, newest="2020-01-01T00:00:00+00:00"), offset=1000))
@@ -142,7 +142,7 @@ def test_a_422_about_the_limit_halves_the_page_size_and_goes_on():
 
 @freeze_time(NOW)
 def test_an_html_page_with_status_200_fails_naming_the_stream_and_path():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), HttpResponse("<html><body>Bad gateway</body></html>", 200))
         output = read_tickets(expect_error=True)
 
@@ -151,7 +151,7 @@ def test_an_html_page_with_status_200_fails_naming_the_stream_and_path():
 
 @freeze_time(NOW)
 def test_a_page_that_claims_records_but_has_none_fails_instead_of_ending_the_list():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), page("tickets", records("tickets", 100)))
         http.get(tickets_request(100), HttpResponse('{"from": 101, "to": 150, "count": 50}', 200))
         output = read_tickets(expect_error=True)
@@ -163,7 +163,7 @@ def test_a_page_that_claims_records_but_has_none_fails_instead_of_ending_the_lis
 @freeze_time(NOW)
 def test_a_server_that_ignores_offset_is_stopped_not_read_forever():
     same_page = page("tickets", records("tickets", 100))
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(0), same_page)
         http.get(tickets_request(100), same_page)
         output = read_tickets(expect_error=True)
@@ -173,9 +173,20 @@ def test_a_server_that_ignores_offset_is_stopped_not_read_forever():
 
 @freeze_time(NOW)
 def test_a_server_error_does_not_wait_for_the_rate_limit_window_every_response_carries():
-    with HttpMocker() as http:
+    with MockedApi() as http:
         http.get(tickets_request(), [error(500, headers={"X-RateLimit-Reset": "59"}), page("tickets", example_records("tickets"))])
         output = read_tickets()
 
     assert len(output.records) == 2
     assert not output.is_in_logs(r"retrying in 59")
+
+
+@freeze_time(NOW)
+def test_an_object_that_is_no_list_envelope_fails_instead_of_passing_for_an_empty_page():
+    with MockedApi() as http:
+        http.get(tickets_request(), HttpResponse('{"status": "ok"}', 200))
+        output = read_tickets(expect_error=True)
+
+    assert "Stream tickets: Periskope sent an unexpected response to /v1/tickets: an object without 'tickets', count, from or to" in (
+        output.get_formatted_error_message()
+    )

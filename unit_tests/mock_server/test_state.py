@@ -2,11 +2,11 @@
 
 import pytest
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker
+
 from freezegun import freeze_time
 
 from unit_tests.mock_server.config import PHONE, ConfigBuilder
-from unit_tests.mock_server.utils import read_stream
+from unit_tests.mock_server.utils import MockedApi, read_stream
 
 NOW = "2026-11-15T12:00:00Z"
 
@@ -25,7 +25,7 @@ NOW = "2026-11-15T12:00:00Z"
 )
 @freeze_time(NOW)
 def test_unusable_state_is_a_config_error_naming_the_stream(stream, state, problem):
-    with HttpMocker():  # no request may be made
+    with MockedApi():  # no request may be made
         output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build(), state=state, expect_error=True)
 
     error = output.errors[0].trace.error

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench duckdb soak clean
+.PHONY: setup demo test bench duckdb soak simulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ duckdb: $(STAMP)
 # A soak check to run by hand: many syncs against a fake server that fails often (not part of `make test`).
 soak: $(STAMP)
 	$(BIN)/python -m integration_tests.soak
+
+# The sync simulation, long (not part of `make test`): SIMULATE_ARGS="--syncs 200" or "--seed N --syncs 40".
+simulate: $(STAMP)
+	$(BIN)/python -m tools.simulate $(SIMULATE_ARGS)

@@ -73,6 +73,7 @@ class FakePeriskope(Situations):
         odd_text=True,
         labels_shape="mixed",
         quiet_phones=0,
+        history_age_seconds=0,
         quota_per_minute=None,
         quota_reset_format="seconds",
         quota_retry_after=False,
@@ -97,7 +98,7 @@ class FakePeriskope(Situations):
         self._org_options = dict(seed=seed, sizes=sizes, now=now, connected_phones=connected_phones,
                                  disconnected_phones=disconnected_phones, json_strings=json_strings,
                                  odd_text=bool(odd_text), labels_shape=check_shape(labels_shape),
-                                 quiet_phones=quiet_phones)
+                                 quiet_phones=quiet_phones, history_age_seconds=history_age_seconds)
         self._build_organisations()
         self._log_lock = threading.Lock()
         self._request_number = 0

@@ -132,6 +132,7 @@ class Organisation:
         odd_text=True,
         labels_shape="mixed",
         quiet_phones=0,
+        history_age_seconds=0,
     ):
         self.sizes = {**DEFAULT_SIZES, **(sizes or {})}
         if "phones" in self.sizes:
@@ -145,9 +146,14 @@ class Organisation:
             raise ValueError("phone streams need at least one chat per phone")
         self.json_strings = json_strings
         self.labels_shape = labelshape.check_shape(labels_shape)
-        self.now_us = to_epoch_us(now) if now is not None else time.time_ns() // 1000
+        clock_start_us = to_epoch_us(now) if now is not None else time.time_ns() // 1000
+        # The generated history ends `history_age_seconds` before the clock that dates new and changed records, as
+        # in an organisation first synced a while after its last message: records delivered late then fall
+        # between the newest one synced and the time a sync runs.
+        self.now_us = clock_start_us - round(history_age_seconds * 1_000_000)
+        self._clock_start_us = clock_start_us
         self._started = time.monotonic_ns()
-        self._last_clock_us = self.now_us
+        self._last_clock_us = clock_start_us
         self.lock = threading.RLock()
         self.world = build_world(seed, self.now_us, self.sizes, connected_phones, disconnected_phones, phone_numbers,
                                  odd_text=odd_text, quiet_phones=quiet_phones)
@@ -176,7 +182,7 @@ class Organisation:
         """'Now' for new and updated records: `now` plus the time since start-up, strictly increasing."""
         with self.lock:
             elapsed_us = (time.monotonic_ns() - self._started) // 1000
-            self._last_clock_us = max(self.now_us + elapsed_us, self._last_clock_us + 1)
+            self._last_clock_us = max(self._clock_start_us + elapsed_us, self._last_clock_us + 1)
             return self._last_clock_us
 
     # -- phones -------------------------------------------------------------------

@@ -12,7 +12,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import orjson
 import pytest
@@ -20,8 +19,8 @@ import requests
 
 from integration_tests.fake_periskope import DEFAULT_SIZES, ORGANISATION_SIZES, FakePeriskope
 from integration_tests.fake_periskope.timefmt import format_ts, parse_record_ts
+from integration_tests.support.paths import PROJECT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 PINNED_NOW = "2025-06-01T12:00:00Z"
 NOW_US = parse_record_ts(PINNED_NOW)
 DAY_US = 86_400_000_000
@@ -435,8 +434,8 @@ def test_cli_flags_for_the_new_situations():
     command = [sys.executable, "-m", "integration_tests.fake_periskope", "--port", "0", "--now", PINNED_NOW,
                "--no-odd-text", "--labels-shape", "string", "--quiet-phones", "1", "--quota-per-minute", "2",
                "--quota-reset-format", "epoch_ms", "--quota-retry-after"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
     try:
         url = process.stdout.readline().strip().split("=", 1)[1]
         headers = {"Authorization": "Bearer test-api-key", "x-phone": "918527184400"}  # the quiet phone

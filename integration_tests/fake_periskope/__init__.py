@@ -8,24 +8,30 @@
                               "x-phone": server.phones[0]["number"]})
 
 Modules:
-  world       who's who: phones (some quiet), labels, agents, contacts, chats
-  generators  the lazy, timestamp-ordered phone streams
-  tables      the small, materialised streams and the by-id shapes
-  timeline    paging (LazyTimeline, SortedTable)
-  store       one organisation's data and its changes; DEFAULT_SIZES, ORGANISATION_SIZES
-  oddtext     odd but valid text (lone surrogates, emoji, RTL, ...) and the JSON fallback
-  labelshape  `labels` as an array or a comma-separated string
-  late        late arrivals (deliver_late)
-  deletions   soft and hard deletes
-  outages     a phone going offline and delivering its backlog on reconnect
-  schedule    changes at the Nth request (at_request)
-  situations  the FakePeriskope methods that stage these situations
-  quota       a per-key request quota with truthful X-RateLimit-* headers
-  api         the /v1 endpoints
-  faults      injected faults
-  admin       the /_admin API
-  server      HTTP and the FakePeriskope class
-  __main__    the CLI
+  world          who's who: phones (some quiet), labels, agents, contacts, chats
+  slots          the slot, timestamp and id layout of the lazy, timestamp-ordered phone streams
+  messages       the message stream (messagetext: message bodies, vCards, `fts`)
+  notifications  the notification stream (group events and calls)
+  notes          the private-note stream
+  reactions      the reaction stream
+  tables         the small, materialised streams and the by-id shapes
+  timeline       paging (LazyTimeline, SortedTable)
+  store          one organisation's data and its changes; DEFAULT_SIZES, ORGANISATION_SIZES
+  lookups        the by-id views of an organisation's records
+  oddtext        odd but valid text (lone surrogates, emoji, RTL, ...) and the JSON fallback
+  labelshape     `labels` as an array or a comma-separated string
+  late           late arrivals (deliver_late)
+  deletions      soft and hard deletes
+  outages        a phone going offline and delivering its backlog on reconnect
+  schedule       changes at the Nth request (at_request)
+  situations     the FakePeriskope methods that stage these situations
+  quota          a per-key request quota with truthful X-RateLimit-* headers
+  api            the /v1 endpoints
+  faults         injected faults
+  admin          the /_admin API
+  handler        one HTTP request: /v1, /_admin or 404, with faults rendered
+  server         the FakePeriskope class: lifecycle, switches, records and request accounting
+  __main__       the CLI
 
 Behaviour follows the contract in shared/periskope-api.md; the INFERRED
 choices are documented in api.py.
@@ -45,7 +51,7 @@ Realistic situations, for reproducing connector bugs:
 
 from .faults import ALL_KINDS, DEFAULT_KINDS, FaultSettings
 from .server import FakePeriskope
-from .store import DEFAULT_SIZES, ORGANISATION_SIZES, STREAMS
+from .store import CURSOR_FIELDS, DEFAULT_SIZES, KEY_FIELDS, ORGANISATION_SIZES, PHONE_STREAMS, STREAMS, primary_key
 
 __all__ = ["FakePeriskope", "FaultSettings", "ALL_KINDS", "DEFAULT_KINDS", "DEFAULT_SIZES", "ORGANISATION_SIZES",
-           "STREAMS"]
+           "STREAMS", "PHONE_STREAMS", "KEY_FIELDS", "CURSOR_FIELDS", "primary_key"]

@@ -13,13 +13,12 @@ import threading
 import time
 
 from . import labelshape, oddtext, tables
-from .generators import (
-    MessageGenerator,
-    NoteGenerator,
-    NotificationGenerator,
-    ReactionGenerator,
-)
 from .hashing import IdCodec, salt
+from .lookups import ByIdLookups
+from .messages import MessageGenerator
+from .notes import NoteGenerator
+from .notifications import NotificationGenerator
+from .reactions import ReactionGenerator
 from .timefmt import format_ts, parse_record_ts, to_epoch_us
 from .timeline import LazyTimeline, SortedTable
 from .outages import Outages
@@ -38,6 +37,23 @@ KEY_FIELDS = {
     "reactions": "reaction_id",
     "phones": "phone_id",
 }
+# The field each stream's records are ordered and filtered by, as a client's incremental cursor would use it.
+CURSOR_FIELDS = {
+    "tickets": "last_updated_at",
+    "messages": "timestamp",
+    "chats": "updated_at",
+    "contacts": "updated_at",
+    "notifications": "timestamp",
+    "notes": "timestamp",
+    "reactions": "timestamp",
+    "phones": "updated_at",
+}
+
+
+def primary_key(stream):
+    """The fields that identify a record as a client stores it: phone-scoped records are per org phone."""
+    return (KEY_FIELDS[stream], "org_phone") if stream in PHONE_STREAMS else (KEY_FIELDS[stream],)
+
 # Per phone for phone-scoped streams, per organisation for the others.
 DEFAULT_SIZES = {
     "chats": 40,
@@ -117,8 +133,11 @@ def _plain_chat_message(message):
     return message["message_type"] == "chat" and message["body"] is not None and not message["is_deleted"]
 
 
-class Organisation:
-    """One organisation's phones and records, plus the add/update operations tests use."""
+class Organisation(ByIdLookups):
+    """One organisation's phones and records, plus the add/update operations tests use.
+
+    The by-id views the single-record endpoints answer come from ByIdLookups (lookups.py).
+    """
 
     def __init__(
         self,
@@ -405,61 +424,6 @@ class Organisation:
         record["labels"] = labelshape.shaped(record["labels"], self.labels_shape, self.world.seed, name, key)
         record.update(overrides)
         return record
-
-    # -- single-record endpoints ------------------------------------------------------
-    def chat_meta(self, phone, chat_id):
-        return self.phone_data[phone.ordinal].chat_metas.get(chat_id)
-
-    def resolve_chat_id(self, phone, chat_id):
-        """The phone's chat for an id given with or without its @c.us/@g.us suffix."""
-        metas = self.phone_data[phone.ordinal].chat_metas
-        if chat_id in metas:
-            return chat_id
-        if "@" not in chat_id:
-            for suffix in ("@c.us", "@g.us"):
-                if chat_id + suffix in metas:
-                    return chat_id + suffix
-        return None
-
-    def chat_object(self, phone, chat_id):
-        record = self.phone_data[phone.ordinal].chats.get(chat_id)
-        if record is None:
-            return None
-        contacts = {c.jid: c for c in self.world.contacts}
-        return tables.chat_object(self.world, record, self.chat_meta(phone, chat_id), contacts)
-
-    def message_with_reactions(self, phone, message_id):
-        data = self.phone_data[phone.ordinal]
-        message = data.timelines["messages"].get(message_id)
-        if message is None:
-            return None
-        reactions, _total = data.timelines["reactions"].page(0, 10_000, match={"message_id": message_id})
-        return {**message, "reactions": reactions}
-
-    def contact_with_chats(self, contact_id):
-        contact = self.contacts.get(contact_id)
-        if contact is None:
-            return None
-        chat_ids = sorted(  # only chats the API lists (not ones an offline phone holds back)
-            {
-                chat.chat_id
-                for data in self.phone_data.values()
-                for chat in data.chat_metas.values()
-                if (chat.chat_id == contact_id or contact_id in chat.members) and data.chats.get(chat.chat_id)
-            }
-        )
-        return {**contact, "chat_ids": chat_ids}
-
-    def ticket_info(self, ticket_id):
-        ticket = self.tickets.get(ticket_id)
-        if ticket is None:
-            return None
-        for data in self.phone_data.values():
-            chat_record = data.chats.get(ticket["chat_id"])
-            if chat_record is not None:
-                message = data.timelines["messages"].get(ticket["quoted_message_id"]) if ticket["quoted_message_id"] else None
-                return tables.ticket_info(ticket, data.chat_metas[ticket["chat_id"]], chat_record, message)
-        return tables.ticket_info(ticket, None, None, None)
 
 
 def _check(name):

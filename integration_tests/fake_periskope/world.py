@@ -2,7 +2,7 @@
 
 This is the small, materialised part of the fake data, built once from the
 seed with `random.Random`. The large streams (messages etc.) are generated
-lazily from it in generators.py.
+lazily from it (slots.py and the stream modules).
 
 A quiet phone (the last `quiet_phones` connected ones) has its whole history
 shifted QUIET_DAYS into the past, and shares no chats with other phones (a

@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m integration_tests.demo
+	$(BIN)/python -m tools.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -24,18 +24,19 @@ test: $(STAMP)
 # The benchmark: the connector against a plain requests loop on the same fake server (see README, Performance).
 # Options: make bench BENCH_ARGS="--messages 300000 --latency-ms 100" (or --large for 1,000,000 messages).
 bench: $(STAMP)
-	$(BIN)/python -m integration_tests.benchmark $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) output .pytest_cache
 
 # The demo's data read with PyAirbyte into a DuckDB file (output/duckdb/), as a newcomer would try it.
 duckdb: $(STAMP)
-	$(BIN)/python -m integration_tests.duckdb_demo
+	$(BIN)/python -m tools.duckdb_demo
 
-# A soak check to run by hand: many syncs against a fake server that fails often (not part of `make test`).
+# A soak check to run by hand: many syncs against a fake server that fails often (not part of `make test`);
+# options: make soak SOAK_ARGS="--rounds 4 --fault-rate 0.3" (python -m tools.soak --help).
 soak: $(STAMP)
-	$(BIN)/python -m integration_tests.soak
+	$(BIN)/python -m tools.soak $(SOAK_ARGS)
 
 # The sync simulation, long (not part of `make test`): SIMULATE_ARGS="--syncs 200" or "--seed N --syncs 40".
 simulate: $(STAMP)

@@ -2,6 +2,7 @@ import pytest
 
 from integration_tests.container.image import image  # noqa: F401  (the session fixture that builds the image)
 from integration_tests.fake_periskope import ORGANISATION_SIZES, FakePeriskope
+from integration_tests.support.servers import connector_config  # noqa: F401  (defined there: import it from there)
 
 
 @pytest.fixture
@@ -19,13 +20,3 @@ def organisation():
                        history_age_seconds=86_400).start() as server:
         yield server
 
-
-def connector_config(server, **overrides):
-    numbers = [phone["number"] for phone in server.phones if phone["wa_state"] == "CONNECTED"]
-    return {
-        "api_key": server.api_key,
-        "phone_number": numbers[0],
-        "additional_phone_numbers": numbers[1:],
-        "base_url": server.base_url,
-        **overrides,
-    }

@@ -34,27 +34,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from jsonschema import Draft7Validator
 
-from integration_tests.connector_cli import connector_command
-from integration_tests.fake_periskope import FakePeriskope
+from integration_tests.fake_periskope import CURSOR_FIELDS, KEY_FIELDS, PHONE_STREAMS, STREAMS, FakePeriskope, primary_key
 from integration_tests.fake_periskope.faults import DEFAULT_KINDS
+from integration_tests.support.connector import connector_command
+from integration_tests.support.paths import PROJECT_ROOT
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "source_periskope" / "schemas"
+SCHEMAS = PROJECT_ROOT / "source_periskope" / "schemas"
 
-# The simulation's own table of streams (an oracle keeps its own facts): primary key, cursor, and the field a change
-# writes a unique marker into.
-STREAMS = {
-    "tickets": (("ticket_id",), "last_updated_at", "subject"),
-    "messages": (("message_id", "org_phone"), "timestamp", "body"),
-    "chats": (("chat_id", "org_phone"), "updated_at", "chat_name"),
-    "contacts": (("contact_id",), "updated_at", "contact_name"),
-    "notifications": (("notification_id", "org_phone"), "timestamp", None),
-    "notes": (("message_id", "org_phone"), "timestamp", "body"),
-    "reactions": (("reaction_id", "org_phone"), "timestamp", "reaction"),
-    "phones": (("phone_id",), "updated_at", None),
-}
-KEY_FIELD = {"tickets": "ticket_id", "messages": "message_id", "chats": "chat_id", "contacts": "contact_id",
-             "notifications": "notification_id", "notes": "message_id", "reactions": "reaction_id"}
-PHONE_STREAMS = ("messages", "chats", "notifications", "notes", "reactions")
+# The field a change writes a unique marker into, per stream (None: never changed). The stream facts themselves
+# come from the fake server, the oracle.
+MARKER_FIELDS = {"tickets": "subject", "messages": "body", "chats": "chat_name", "contacts": "contact_name",
+                 "notifications": None, "notes": "body", "reactions": "reaction", "phones": None}
 LATE_STREAMS = ("messages", "notifications", "notes", "reactions")
 SIMULATION_SIZES = {"tickets": 1300, "contacts": 1600, "chats": 30, "messages": 900, "notifications": 80, "notes": 70,
                     "reactions": 150}
@@ -104,8 +94,8 @@ class Warehouse:
         self.newest: Dict[Tuple[str, str], datetime] = {}  # (stream, org_phone) -> newest cursor emitted
 
     def take(self, stream: str, data: Dict[str, Any]) -> None:
-        key_fields, cursor, _ = STREAMS[stream]
-        key = tuple(data.get(name) for name in key_fields)
+        cursor = CURSOR_FIELDS[stream]
+        key = tuple(data.get(name) for name in primary_key(stream))
         self.emitted[(stream, key)] += 1
         old = self.rows[stream].get(key)
         if old is None or (_moment(data.get(cursor)) or _EPOCH) >= (_moment(old.get(cursor)) or _EPOCH):
@@ -246,10 +236,10 @@ class Simulation:
 
     # -- the oracle -----------------------------------------------------------------------------------------------
     def _check(self, started: datetime) -> None:
-        for stream, (key_fields, _cursor, marker_field) in STREAMS.items():
-            held = self.warehouse.rows[stream]
+        for stream in STREAMS:
+            held, marker_field = self.warehouse.rows[stream], MARKER_FIELDS[stream]
             for record in self.server.records(stream):
-                key = tuple(record.get(name) for name in key_fields)
+                key = self._key(stream, record)
                 if self.created.get((stream, key), 0) > self.sync_index or (stream, key) in self.exempt:
                     continue  # made during this sync (the next one must see it), or not promised
                 self.report.checked_records += 1
@@ -300,13 +290,13 @@ class Simulation:
         return self.rng.choice(choices or self.numbers)
 
     def _key(self, stream: str, record: Dict[str, Any]) -> Tuple:
-        return tuple(record.get(name) for name in STREAMS[stream][0])
+        return tuple(record.get(name) for name in primary_key(stream))
 
     def _insert(self, before_sync: int) -> None:
         stream = self.rng.choice(["tickets", "contacts", "messages", "messages", "chats", "notifications", "notes", "reactions"])
         phone = self._phone() if stream in PHONE_STREAMS else None
         record = self.server.add_record(stream, phone)
-        self._note(f"insert {stream} {self._key(stream, record)} at {record.get(STREAMS[stream][1])}{' (held: offline)' if phone in self.offline else ''}")
+        self._note(f"insert {stream} {self._key(stream, record)} at {record.get(CURSOR_FIELDS[stream])}{' (held: offline)' if phone in self.offline else ''}")
         if phone not in self.offline:  # an offline phone's records appear (and are due) when it reconnects
             self.created[(stream, self._key(stream, record))] = before_sync
         self.report.changes["insert"] += 1
@@ -320,7 +310,7 @@ class Simulation:
             return
         record = self.rng.choice(records)
         marker = self._marker()
-        new = self.server.update_record(stream, record[KEY_FIELD[stream]], phone, **{STREAMS[stream][2]: marker})
+        new = self.server.update_record(stream, record[KEY_FIELDS[stream]], phone, **{MARKER_FIELDS[stream]: marker})
         self._record(stream, "update", self._key(stream, new), marker, True, before_sync)
 
     def _update_old_ticket(self, before_sync: int) -> None:
@@ -342,7 +332,7 @@ class Simulation:
         age = datetime.now(timezone.utc) - _moment(record["timestamp"])
         promised = self.lookback_days > 0 and age < timedelta(days=self.lookback_days) - timedelta(hours=1)
         marker = "👍" + self._marker() if stream == "reactions" else self._marker()
-        new = self.server.update_record(stream, record[KEY_FIELD[stream]], phone, **{STREAMS[stream][2]: marker})
+        new = self.server.update_record(stream, record[KEY_FIELDS[stream]], phone, **{MARKER_FIELDS[stream]: marker})
         self._record(stream, "edit", self._key(stream, new), marker, promised, before_sync)
 
     def _soft_delete(self, before_sync: int) -> None:
@@ -356,7 +346,7 @@ class Simulation:
         promised = stream == "tickets" or (
             self.lookback_days > 0
             and datetime.now(timezone.utc) - _moment(record["timestamp"]) < timedelta(days=self.lookback_days) - timedelta(hours=1))
-        new = self.server.update_record(stream, record[KEY_FIELD[stream]], phone, is_deleted=True, **{STREAMS[stream][2]: marker})
+        new = self.server.update_record(stream, record[KEY_FIELDS[stream]], phone, is_deleted=True, **{MARKER_FIELDS[stream]: marker})
         self._record(stream, "soft delete", self._key(stream, new), marker, promised, before_sync)
 
     def _hard_delete(self, before_sync: int) -> None:
@@ -364,7 +354,7 @@ class Simulation:
         phone = self._phone(online_only=True) if stream == "messages" else None
         records = self.server.records(stream, phone)
         if records:
-            self.server.hard_delete(stream, self.rng.choice(records)[KEY_FIELD[stream]], phone)
+            self.server.hard_delete(stream, self.rng.choice(records)[KEY_FIELDS[stream]], phone)
             self.report.changes["hard delete"] += 1  # not in the oracle: the destination keeps the row
 
     def _late(self, before_sync: int) -> None:
@@ -430,7 +420,8 @@ class Simulation:
 
     def _catalog(self) -> Dict[str, Any]:
         streams = []
-        for name, (key_fields, cursor, _) in STREAMS.items():
+        for name in STREAMS:
+            key_fields, cursor = primary_key(name), CURSOR_FIELDS[name]
             schema = json.loads((SCHEMAS / f"{name}.json").read_text())
             streams.append({
                 "stream": {"name": name, "json_schema": schema, "supported_sync_modes": ["full_refresh", "incremental"],

@@ -2,23 +2,16 @@
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from integration_tests.conftest import connector_config
-from integration_tests.connector_cli import STREAMS, configured_catalog, run
-from unit_tests.test_schemas import PRIMARY_KEYS
+from integration_tests.support.connector import configured_catalog, run
+from integration_tests.support.paths import PROJECT_ROOT
+from integration_tests.support.servers import connector_config
+from unit_tests.stream_table import NAMES as STREAMS
+from unit_tests.stream_table import key, keys_of
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "source_periskope" / "schemas"
-
-
-def key(stream, record):
-    return tuple(record[field] for field in PRIMARY_KEYS[stream])
-
-
-def server_keys(server, stream):
-    return {key(stream, record) for record in server.records(stream)}
+SCHEMAS = PROJECT_ROOT / "source_periskope" / "schemas"
 
 
 def catalog_for(config, sync_mode):
@@ -38,7 +31,7 @@ def test_full_refresh_emits_every_record_of_every_stream_exactly_once(organisati
 
     for stream in STREAMS:
         emitted = Counter(key(stream, record) for record in result.records(stream))
-        assert set(emitted) == server_keys(organisation, stream), stream
+        assert set(emitted) == keys_of(stream, organisation.records(stream)), stream
         assert max(emitted.values()) == 1, f"{stream}: duplicates without any change during the sync"
 
 
@@ -55,7 +48,7 @@ def test_incremental_syncs_catch_new_and_changed_records_including_those_made_du
     first = read_all(config, "incremental")
     emitted = {stream: {key(stream, r): r for r in first.records(stream)} for stream in STREAMS}
     for stream in STREAMS:
-        assert set(emitted[stream]) == server_keys(fake_server, stream), stream
+        assert set(emitted[stream]) == keys_of(stream, fake_server.records(stream)), stream
 
     # Between syncs: new records, an old ticket and contact updated, a message edited and a chat updated.
     old_ticket = fake_server.records("tickets")[-1]
@@ -81,7 +74,7 @@ def test_incremental_syncs_catch_new_and_changed_records_including_those_made_du
         for stream in STREAMS:
             emitted[stream].update({key(stream, r): r for r in sync.records(stream)})
     for stream in STREAMS:
-        assert set(emitted[stream]) == server_keys(fake_server, stream), f"{stream}: records missed"
+        assert set(emitted[stream]) == keys_of(stream, fake_server.records(stream)), f"{stream}: records missed"
     assert emitted["tickets"][(old_ticket["ticket_id"],)]["status"] == "closed"
     assert emitted["contacts"][(old_contact["contact_id"],)]["contact_name"] == "Renamed"
     edited = emitted["messages"][(recent_message["message_id"], recent_message["org_phone"])]

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.conftest import connector_config
-from integration_tests.connector_cli import STREAMS, configured_catalog, connector_command, run
 from integration_tests.fake_periskope import DEFAULT_KINDS, FakePeriskope, FaultSettings
-from integration_tests.test_cli_sync import key, server_keys
+from integration_tests.support.connector import configured_catalog, connector_command, run
+from integration_tests.support.servers import connector_config
+from unit_tests.stream_table import key, keys_of
+from unit_tests.stream_table import NAMES as STREAMS
 
 SIZES = {"messages": 300, "chats": 30, "notifications": 40, "notes": 30, "reactions": 60, "tickets": 120, "contacts": 130}
 FAULT_KINDS = (*DEFAULT_KINDS, "slow")
@@ -40,7 +41,7 @@ def test_every_record_arrives_despite_frequent_faults(faulty_server, sync_mode):
     assert result.returncode == 0 and not result.errors(), result.output[-3000:]
     assert sum(faulty_server.faults.served.values()) >= 10, faulty_server.faults.served
     for stream in STREAMS:
-        assert {key(stream, r) for r in result.records(stream)} == server_keys(faulty_server, stream), stream
+        assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, faulty_server.records(stream)), stream
 
 
 def test_a_sync_killed_midway_and_resumed_from_its_last_state_loses_nothing(faulty_server):
@@ -72,4 +73,4 @@ def test_a_sync_killed_midway_and_resumed_from_its_last_state_loses_nothing(faul
     for stream in STREAMS:
         emitted = {key(stream, r["data"]) for r in first_records if r["stream"] == stream}
         emitted |= {key(stream, r) for r in resumed.records(stream)}
-        assert emitted == server_keys(faulty_server, stream), stream
+        assert emitted == keys_of(stream, faulty_server.records(stream)), stream

@@ -28,9 +28,11 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import pytest
 
-from integration_tests.connector_cli import STREAMS, configured_catalog
-from integration_tests.connector_cli import run as run_cli
 from integration_tests.fake_periskope import FakePeriskope
+from integration_tests.support.connector import configured_catalog
+from integration_tests.support.connector import run as run_cli
+from integration_tests.support.servers import connector_config
+from unit_tests.stream_table import NAMES as STREAMS
 
 pytestmark = pytest.mark.image_tests
 
@@ -54,14 +56,7 @@ def fake() -> Iterator[FakePeriskope]:
 
 @pytest.fixture(scope="module")
 def config(fake: FakePeriskope) -> Dict[str, Any]:
-    numbers = [phone["number"] for phone in fake.phones if phone.get("wa_state", "CONNECTED") == "CONNECTED"]
-    return {
-        "api_key": fake.api_key,
-        "phone_number": numbers[0],
-        "additional_phone_numbers": numbers[1:],
-        "base_url": fake.base_url,
-        "page_size": PAGE_SIZE,
-    }
+    return connector_config(fake, page_size=PAGE_SIZE)
 
 
 class DataDir:

@@ -10,11 +10,11 @@
 
 from datetime import datetime, timezone
 
-from integration_tests.conftest import connector_config
-from integration_tests.connector_cli import configured_catalog, run
+from integration_tests.support.connector import configured_catalog, run
+from integration_tests.support.servers import connector_config
+from unit_tests.stream_table import PHONE_STREAMS, STREAMS
 
-PHONE_PATHS = {"chats": "/chats", "messages": "/chats/messages", "notifications": "/chats/notifications", "notes": "/note",
-               "reactions": "/reactions"}
+PHONE_PATHS = {name: STREAMS[name].path for name in PHONE_STREAMS}
 
 
 def read_all(config, sync_mode, state=None):

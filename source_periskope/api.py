@@ -11,6 +11,7 @@ from typing import Any, List, Mapping, Optional, Sequence
 import requests
 
 from source_periskope.normalize import loads_json
+from source_periskope.rate_limits import wait_from_headers
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -48,11 +49,8 @@ def get(config: Mapping[str, Any], path: str, phone: Optional[str] = None, **par
 
 
 def _wait_seconds(response: requests.Response, attempt: int) -> float:
-    try:
-        said = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        said = 0.5 * 2**attempt
-    return min(max(said, 0.1), MAX_WAIT_SECONDS)
+    said = wait_from_headers(response.status_code, response.headers, time.time())
+    return min(max(said if said is not None else 0.5 * 2**attempt, 0.1), MAX_WAIT_SECONDS)
 
 
 def records_of(response: requests.Response, records_keys: Sequence[str]) -> List[Any]:

@@ -10,7 +10,7 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from source_periskope.api import ApiProblem, get, organisation_phones, phone_digits, server_message
 from source_periskope.config import PHONES_KEY
-from source_periskope.phones import resolve
+from source_periskope.phone_numbers import resolve
 
 
 def _describe(phones: List[Mapping[str, Any]]) -> str:

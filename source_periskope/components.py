@@ -7,7 +7,6 @@ import logging
 import pkgutil
 import random
 import time
-from email.utils import parsedate_to_datetime
 from dataclasses import InitVar, dataclass
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Set, Tuple, Union
@@ -39,6 +38,7 @@ from source_periskope.normalize import (
     snake_case_id,
     without_lone_surrogates,
 )
+from source_periskope.rate_limits import wait_from_headers
 from source_periskope.read_plan import floor_of, parse_cursor
 
 logger = logging.getLogger("airbyte")
@@ -254,36 +254,13 @@ class NormalizeRecord(RecordTransformation):
             return value
 
 
-# An X-RateLimit-Reset above this is an epoch time (seconds since 1970), below it a number of seconds to wait.
-_EPOCH_THRESHOLD = 1_000_000_000
-
-
-def _seconds_from_retry_after(value: str, now: float) -> Optional[float]:
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).timestamp() - now
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _seconds_from_reset(value: str, now: float) -> Optional[float]:
-    try:
-        reset = float(value)
-    except ValueError:
-        return None
-    return reset - now if reset > _EPOCH_THRESHOLD else reset
-
-
 @dataclass
 class RateLimitBackoff(BackoffStrategy):
     """How long to wait before retrying a rate-limited or failed request, from what the response says.
 
-    Periskope documents X-RateLimit-* headers but not their units, nor Retry-After, so every plausible form is
-    read: Retry-After in seconds or as an HTTP date, else X-RateLimit-Reset as an epoch time or as seconds to
-    wait, else exponential backoff with jitter. Each wait is logged once, with the stream and the path.
+    What the response says (rate_limits.py: Retry-After, or X-RateLimit-Reset on a 429, in any of their plausible
+    units), else exponential backoff with jitter; at most max_wait_seconds. Each wait is logged once, with the
+    stream and the path.
     """
 
     config: Config
@@ -303,24 +280,12 @@ class RateLimitBackoff(BackoffStrategy):
     ) -> Optional[float]:
         wait = None
         if isinstance(response_or_exception, requests.Response):
-            wait = self.wait_from_headers(response_or_exception, time.time())
+            wait = wait_from_headers(response_or_exception.status_code, response_or_exception.headers, time.time())
         if wait is None:
             wait = self._factor * 2 ** max(attempt_count - 1, 0) + random.uniform(0, self._factor)
         wait = min(max(wait, 0.5), self._max_wait)
         logger.info(f"Stream {self._stream}: {self._cause(response_or_exception)}; retrying in {wait:.1f} s (attempt {attempt_count}).")
         return wait
-
-    @staticmethod
-    def wait_from_headers(response: requests.Response, now: float) -> Optional[float]:
-        """Retry-After wherever it is sent; X-RateLimit-Reset only on a 429, since every response carries it."""
-        headers = response.headers
-        if headers.get("Retry-After"):
-            wait = _seconds_from_retry_after(headers["Retry-After"], now)
-            if wait is not None:
-                return wait
-        if response.status_code == 429 and headers.get("X-RateLimit-Reset"):
-            return _seconds_from_reset(headers["X-RateLimit-Reset"], now)
-        return None
 
     @staticmethod
     def _cause(response_or_exception: Any) -> str:

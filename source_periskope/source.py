@@ -21,7 +21,7 @@ from source_periskope import cdk_hooks
 from source_periskope.api import ApiProblem
 from source_periskope.check import check_connection
 from source_periskope.config import DEFAULT_NUM_WORKERS, PHONES_KEY, try_normalize_config
-from source_periskope.phones import phones_to_read
+from source_periskope.phone_numbers import phones_to_read
 from source_periskope.read_plan import PLAN_KEY, plan_read, stream_modes
 from source_periskope.stream_facts import load_manifest as load_packaged_manifest
 

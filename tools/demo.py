@@ -15,36 +15,32 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict
 
-from integration_tests.connector_cli import STREAMS, configured_catalog, run
-from integration_tests.servers import PROJECT_ROOT, fake_server_process
+from integration_tests.support.connector import configured_catalog, run
+from integration_tests.support.paths import PROJECT_ROOT
+from integration_tests.support.servers import fake_server_process
+from source_periskope.stream_facts import stream_names
+from tools.common import ProgressLine, demo_config
 
-DEMO_KEY = "test-api-key"
-DEMO_PHONES = ("919876543210", "918527184400")
+STREAMS = stream_names()
 
 
 class Progress:
-    """Records per stream on one terminal line, refreshed at most a few times a second."""
+    """Records per stream on one line: on a terminal refreshed a few times a second, in a log every few seconds."""
 
     def __init__(self) -> None:
         self.counts: Counter = Counter()
-        self._shown_at = 0.0
-        # A terminal gets one line rewritten in place; a log file gets a new line every few seconds.
-        self._in_place = sys.stdout.isatty()
-        self._every = 0.25 if self._in_place else 3.0
+        self.line = ProgressLine(log_every=3.0)
+        self._counted_at = 0.0
 
     def __call__(self, message: Dict[str, Any]) -> None:
         if message["type"] == "RECORD":
             self.counts[message["record"]["stream"]] += 1
-            if time.monotonic() - self._shown_at > self._every:
-                self.show()
+            if time.monotonic() - self._counted_at > 0.25:
+                self._counted_at = time.monotonic()
+                self.line.show(self.text())
 
-    def show(self, end: str = "") -> None:
-        self._shown_at = time.monotonic()
-        line = "  ".join(f"{stream} {self.counts[stream]}" for stream in STREAMS if self.counts[stream])
-        if self._in_place:
-            print(f"\r\033[K  reading: {line}", end=end, flush=True)
-        else:
-            print(f"  reading: {line}", flush=True)
+    def text(self) -> str:
+        return "  reading: " + "  ".join(f"{stream} {self.counts[stream]}" for stream in STREAMS if self.counts[stream])
 
 
 def step(title: str) -> None:
@@ -57,7 +53,7 @@ def fail(what: str, connector_run) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "output" / "demo")
     parser.add_argument("--messages", type=int, default=2000, help="messages per phone on the fake server")
     options = parser.parse_args()
@@ -66,7 +62,7 @@ def main() -> None:
 
     with fake_server_process("--messages", str(options.messages)) as base_url:
         print(f"Fake Periskope server at {base_url}")
-        config = {"api_key": DEMO_KEY, "phone_number": DEMO_PHONES[0], "additional_phone_numbers": [DEMO_PHONES[1]], "base_url": base_url}
+        config = demo_config(base_url)
         (options.output / "config.json").write_text(json.dumps(config, indent=2))
 
         step("spec")
@@ -93,7 +89,7 @@ def main() -> None:
         progress = Progress()
         started = time.monotonic()
         read = run("read", config, catalog=configured_catalog(catalog, "incremental"), on_message=progress)
-        progress.show(end="\n")
+        progress.line.done(progress.text())
         if read.returncode != 0 or read.errors():
             fail("read", read)
         seconds = time.monotonic() - started

@@ -1,9 +1,10 @@
 """Reads every stream of a locally installed source-periskope with PyAirbyte into its default DuckDB cache, offline.
 
-Runs inside the PyAirbyte venv (.venv-pyairbyte/, see integration_tests/test_pyairbyte.py), not the connector's:
-it imports nothing from this project, only the standard library and `airbyte`.
+Runs inside the PyAirbyte venv (.venv-pyairbyte/, see integration_tests/support/pyairbyte_venv.py), not the
+connector's, by integration_tests/test_pyairbyte.py and `make duckdb` (tools/duckdb_demo.py): it is run by path and
+imports nothing from this project, only the standard library and `airbyte`.
 
-    python pyairbyte_read.py --executable .venv/bin/source-periskope --config config.json \
+    .venv-pyairbyte/bin/python tools/pyairbyte_read.py --executable .venv/bin/source-periskope --config config.json \
         --workdir DIR --output result.json
 
 Offline, by three means:

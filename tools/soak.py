@@ -13,14 +13,25 @@ import sys
 import time
 from collections import Counter
 
-from integration_tests.conftest import connector_config
-from integration_tests.connector_cli import STREAMS, configured_catalog, run
-from integration_tests.fake_periskope import DEFAULT_KINDS, FakePeriskope, FaultSettings
-from integration_tests.test_cli_sync import key, server_keys
+from integration_tests.fake_periskope import DEFAULT_KINDS, FakePeriskope, FaultSettings, primary_key
+from integration_tests.support.connector import configured_catalog, run
+from integration_tests.support.servers import connector_config
+from source_periskope.stream_facts import stream_names
+
+STREAMS = stream_names()
+
+
+def key(stream, record) -> tuple:
+    """A record's primary key values, as the fake server (the oracle) defines the key."""
+    return tuple(record[field] for field in primary_key(stream))
+
+
+def server_keys(server, stream) -> set:
+    return {key(stream, record) for record in server.records(stream)}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)

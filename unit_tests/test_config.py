@@ -110,6 +110,7 @@ def test_num_workers_sets_the_reader_threads(num_workers, threads):
     if num_workers is not None:
         config["num_workers"] = num_workers
     source = SourcePeriskope(config=config)
+    # Private names of the CDK, guarded by unit_tests/test_cdk_hooks.py (TEST_REACHES).
     assert source._concurrent_source._threadpool._threadpool._max_workers == threads
 
 

@@ -4,7 +4,7 @@ from airbyte_cdk.test.mock_http import HttpRequest
 from freezegun import freeze_time
 
 from source_periskope.config import normalize_config
-from source_periskope.phones import phones_to_read, resolve
+from source_periskope.phone_numbers import phones_to_read, resolve
 from unit_tests.mock_server.config import API_KEY, BASE_URL, OTHER_PHONE, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import page, records

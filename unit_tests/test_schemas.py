@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from unit_tests.stream_table import STREAMS as STREAM_TABLE
+
 UNIT_TESTS_DIR = Path(__file__).resolve().parent
 CONNECTOR_DIR = UNIT_TESTS_DIR.parent
 SCHEMAS_DIR = CONNECTOR_DIR / "source_periskope" / "schemas"
@@ -26,29 +28,14 @@ FIXTURES_DIR = UNIT_TESTS_DIR / "resource" / "http" / "response"
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 
-PRIMARY_KEYS = {
-    "tickets": ["ticket_id"],
-    "messages": ["message_id", "org_phone"],
-    "chats": ["chat_id", "org_phone"],
-    "contacts": ["contact_id"],
-    "notifications": ["notification_id", "org_phone"],
-    "notes": ["message_id", "org_phone"],
-    "reactions": ["reaction_id", "org_phone"],
-    "phones": ["phone_id"],
-}
+PRIMARY_KEYS = {name: list(stream.primary_key) for name, stream in STREAM_TABLE.items()}
 STREAMS = sorted(PRIMARY_KEYS)
 
 # Envelope of each list endpoint's response: records key (None = bare JSON array) and the other keys it carries.
 ENVELOPES = {
-    "tickets": ("tickets", {"from", "to", "count"}),
-    "messages": ("messages", {"from", "to", "count"}),
-    "chats": ("chats", {"from", "to", "count"}),
-    "contacts": ("contacts", {"from", "to", "count"}),
-    # GET /chats/notifications uses the key "messages" (DOCS); the SDK type's "notifictions" is a typo.
-    "notifications": ("messages", {"from", "to", "count"}),
-    "notes": ("notes", {"from", "to", "count", "start_time", "end_time"}),
-    "reactions": ("reactions", {"from", "to", "count", "start_time", "end_time"}),
-    "phones": (None, set()),
+    name: (stream.records_key, set() if stream.records_key is None else {"from", "to", "count"} | (
+        {"start_time", "end_time"} if name in ("notes", "reactions") else set()))  # notes and reactions echo the window
+    for name, stream in STREAM_TABLE.items()
 }
 
 # Fields the product brief (streams-and-fields.md) promises per stream.

@@ -11,12 +11,12 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import List
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+from integration_tests.support.paths import ON_CI, PROJECT_ROOT
+
 BUILD_SCRIPT = PROJECT_ROOT / "integration_tests" / "container" / "build_image.sh"
 WORK = PROJECT_ROOT / ".tmp" / "container"
 DOCKER = WORK / "bin" / "docker"
@@ -24,7 +24,6 @@ BUILD_LOG = WORK / "build.log"
 IMAGE = "source-periskope:dev"
 BUILD_TIMEOUT_SECONDS = 25 * 60
 RUN_TIMEOUT_SECONDS = 10 * 60
-ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
 # ------------------------------------------------------------------------------------------------ building

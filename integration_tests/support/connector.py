@@ -1,4 +1,8 @@
-"""Runs the real `source-periskope` command as a process and reads its Airbyte messages."""
+"""Runs the real `source-periskope` command as a process and reads its Airbyte messages.
+
+The streams are not listed here: tests take them from unit_tests/stream_table.py, tools from
+source_periskope.stream_facts.stream_names().
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
-
-STREAMS = ["tickets", "messages", "chats", "contacts", "notifications", "notes", "reactions", "phones"]
 
 
 def connector_command() -> str:

@@ -13,12 +13,19 @@ fallback works when a hooked name is missing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List, Tuple
 
 from source_periskope.cdk_hooks.policy import SUPPORTED_CDK_SERIES, SUPPORTED_SERPYCO_SERIES
 from source_periskope.cdk_hooks.process import prepare_process
 
-__all__ = ["SUPPORTED_CDK_SERIES", "SUPPORTED_SERPYCO_SERIES", "attach", "prepare_process", "set_read_config"]
+__all__ = ["SUPPORTED_CDK_SERIES", "SUPPORTED_SERPYCO_SERIES", "attach", "hooked_names", "prepare_process", "set_read_config"]
+
+
+def hooked_names() -> List[Tuple[Any, Any, str]]:
+    """(hook, owner, attribute) for every name a hook reaches (see NAMES in each module)."""
+    from source_periskope.cdk_hooks import process, speedups, sync_rules
+
+    return [*process.NAMES, *sync_rules.NAMES, *speedups.NAMES]
 
 
 def attach(source: Any) -> None:

@@ -18,8 +18,8 @@ logger = logging.getLogger("airbyte")
 
 # The minor series of airbyte-cdk the hooks were checked against (pyproject.toml pins airbyte-cdk~=7.39.1).
 SUPPORTED_CDK_SERIES = "7.39"
-# serpyco-rs (the CDK's serialiser) is pinned the same way; only a speed-up reaches into it.
-SUPPORTED_SERPYCO_SERIES = "1."
+# serpyco-rs (the CDK's serialiser) is pinned the same way (~=1.23.0); only a speed-up reaches into it.
+SUPPORTED_SERPYCO_SERIES = "1.23."
 
 
 class HookUnavailable(Exception):

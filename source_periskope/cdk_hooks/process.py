@@ -27,6 +27,14 @@ SERIALIZER_SCHEMAS = Hook("deferred serializer schemas", changes_what_is_synced=
 RECORD_WRITER = Hook("record writer", changes_what_is_synced=False)
 
 
+# Names reached through modules imported late (serpyco_rs._main, airbyte_cdk.entrypoint): (hook, module, attribute).
+NAMES = [
+    (SERIALIZER_SCHEMAS, "serpyco_rs._main", "Serializer"),
+    (SERIALIZER_SCHEMAS, "serpyco_rs._main", "get_json_schema"),
+    (RECORD_WRITER, "airbyte_cdk.entrypoint.AirbyteEntrypoint", "airbyte_message_to_string"),
+]
+
+
 def prepare_process() -> None:
     apply(SERIALIZER_SCHEMAS, defer_serializer_schemas)
     apply(RECORD_WRITER, use_fast_record_writer)

@@ -25,6 +25,12 @@ PER_PHONE_CURSOR = Hook("per-phone cursor caches", changes_what_is_synced=False)
 RECORD_QUEUE = Hook("short record queue", changes_what_is_synced=False)
 FALSE_ALARM = Hook("page-size false alarm hidden", changes_what_is_synced=False)
 
+NAMES = [
+    (PER_PHONE_CURSOR, ConcurrentPerPartitionCursor, "_to_partition_key"),
+    (RECORD_QUEUE, "source", "_concurrent_source"),
+    (RECORD_QUEUE, "source._concurrent_source", "_queue"),
+]
+
 FALSE_ALARM_LOGGER = "airbyte.model_to_component_factory"
 FALSE_ALARM_TEXT = "defines `page_size_reduction` but no response filter"
 

@@ -33,6 +33,19 @@ SETTLED_STATE = Hook("settled state", changes_what_is_synced=True)
 CHECKPOINT_EACH_WINDOW = Hook("a checkpoint per window", changes_what_is_synced=True)
 READ_CONFIG = Hook("the read plan reaches the streams", changes_what_is_synced=True)
 
+# Every name these hooks reach: (hook, owner, attribute); "source" is a built SourcePeriskope, "cursor" and
+# "converter" what the factory builds. unit_tests/test_cdk_hooks.py checks each exists.
+NAMES = [
+    (SETTLED_STATE, CustomFormatConcurrentStreamStateConverter, "_get_latest_complete_time"),
+    (SETTLED_STATE, CustomFormatConcurrentStreamStateConverter, "merge_intervals"),
+    (SETTLED_STATE, CustomFormatConcurrentStreamStateConverter, "MOST_RECENT_RECORD_KEY"),
+    (SETTLED_STATE, "converter", "_datetime_format"),  # SettledStateConverter.output_format
+    (SETTLED_STATE, "cursor", "_connector_state_converter"),
+    (SETTLED_STATE, "source", "_constructor"),
+    (CHECKPOINT_EACH_WINDOW, ConcurrentPerPartitionCursor, "_throttle_state_message"),
+    (READ_CONFIG, "source", "_config"),
+]
+
 
 def install_sync_rules(source: Any) -> None:
     factory = factory_of(source)

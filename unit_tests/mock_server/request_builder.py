@@ -5,27 +5,15 @@ from typing import Any, Dict, Optional
 from airbyte_cdk.test.mock_http import HttpRequest
 
 from unit_tests.mock_server.config import API_KEY, BASE_URL, PHONE
-
-PATHS = {
-    "tickets": "/tickets",
-    "messages": "/chats/messages",
-    "chats": "/chats",
-    "contacts": "/contacts",
-    "notifications": "/chats/notifications",
-    "notes": "/note",
-    "reactions": "/reactions",
-    "phones": "/phones/all",
-}
-PHONE_SCOPED = {"messages", "chats", "notifications", "notes", "reactions"}
-
+from unit_tests.stream_table import STREAMS
 
 class PeriskopeRequestBuilder:
     """The exact request the connector must send: path, query and the auth and x-phone headers."""
 
     def __init__(self, stream: str, phone: Optional[str] = PHONE) -> None:
-        self._path = PATHS[stream]
+        self._path = STREAMS[stream].path
         self._headers = {"Authorization": f"Bearer {API_KEY}"}
-        if stream in PHONE_SCOPED and phone:
+        if STREAMS[stream].phone_scoped and phone:
             self._headers["x-phone"] = phone
         self._query: Dict[str, Any] = {}
 

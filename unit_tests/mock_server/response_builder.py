@@ -10,36 +10,11 @@ from typing import Any, Dict, List, Optional
 from airbyte_cdk.test.mock_http import HttpResponse
 from airbyte_cdk.test.mock_http.response_builder import find_template
 
-RECORDS_KEY = {
-    "tickets": "tickets",
-    "messages": "messages",
-    "chats": "chats",
-    "contacts": "contacts",
-    "notifications": "messages",
-    "notes": "notes",
-    "reactions": "reactions",
-    "phones": None,
-}
-ID_FIELD = {
-    "tickets": "ticket_id",
-    "messages": "message_id",
-    "chats": "chat_id",
-    "contacts": "contact_id",
-    "notifications": "notification_id",
-    "notes": "message_id",
-    "reactions": "reaction_id",
-    "phones": "phone_id",
-}
-CURSOR_FIELD = {
-    "tickets": "last_updated_at",
-    "messages": "timestamp",
-    "chats": "updated_at",
-    "contacts": "updated_at",
-    "notifications": "timestamp",
-    "notes": "timestamp",
-    "reactions": "timestamp",
-    "phones": "updated_at",
-}
+from unit_tests.stream_table import STREAMS
+
+RECORDS_KEY = {name: stream.records_key for name, stream in STREAMS.items()}
+ID_FIELD = {name: stream.id_field for name, stream in STREAMS.items()}
+CURSOR_FIELD = {name: stream.cursor for name, stream in STREAMS.items()}
 
 
 def template(stream: str) -> Any:

@@ -59,12 +59,12 @@ def built_source() -> SourcePeriskope:
     return SourcePeriskope(config=ConfigBuilder().build())
 
 
-def resolve(owner, source):
+def resolve(owner):
     """The object an owner names: itself, an attribute path of a built source, a module, or a module's class."""
     if not isinstance(owner, str):
         return owner
     if owner.startswith("source"):
-        target = source
+        target = built_source()
         for attribute in owner.split(".")[1:]:
             target = getattr(target, attribute)
         return target
@@ -86,12 +86,12 @@ def test_every_name_a_hook_reaches_exists(hook, owner, attribute):
     if owner in BUILT:  # an attribute the class sets on itself when it is built
         assert f"self.{attribute} =" in inspect.getsource(BUILT[owner].__init__), (hook.name, owner, attribute)
         return
-    assert hasattr(resolve(owner, built_source()), attribute), (hook.name, owner, attribute)
+    assert hasattr(resolve(owner), attribute), (hook.name, owner, attribute)
 
 
 @pytest.mark.parametrize("owner, attribute", TEST_REACHES, ids=str)
 def test_every_private_name_the_tests_reach_exists(owner, attribute):
-    assert hasattr(resolve(owner, built_source()), attribute)
+    assert hasattr(resolve(owner), attribute)
 
 
 # -- every hook is reached on a real read -----------------------------------------------------------------------------

@@ -91,7 +91,8 @@ class ImageRun:
         self.returncode = returncode
         self.stderr = stderr
         self.stdout = stdout
-        self.messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+        # By "\n" only: str.splitlines also splits at U+2028, which record text may hold (valid in JSON).
+        self.messages = [json.loads(line) for line in stdout.split("\n") if line.strip()]
 
     def of_type(self, kind: str) -> List[Dict[str, Any]]:
         return [message for message in self.messages if message["type"] == kind]

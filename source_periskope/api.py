@@ -1,56 +1,76 @@
-"""Plain requests for the few calls made outside the declarative streams (check, phone discovery).
+"""Plain requests for the calls made outside the declarative streams: the check, the phone list, the probes.
 
-No retries and short timeouts: these run before a sync and must answer within seconds even when the host does not.
+They go through the same pacing as the streams (pacing.py) and read the rate-limit headers the same way
+(rate_limits.py); only their patience differs: the check must answer within seconds even when the host does not,
+while a sync's probes may wait out a rate limit as the streams do.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Sequence
 
 import requests
 
 from source_periskope.normalize import loads_json
+from source_periskope.pacing import SYNC_PATIENCE_SECONDS, pacer_for
 from source_periskope.rate_limits import wait_from_headers
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
-ATTEMPTS = 3
-MAX_WAIT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Patience:
+    attempts: int
+    max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
+
+
+CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
+
+
+def sync_patience(config: Mapping[str, Any]) -> Patience:
+    """A sync's direct requests wait like its streams do: max_retries retries, minutes per wait."""
+    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS)
 
 
 class ApiProblem(Exception):
     """A failure a person can act on; the message never contains the API key."""
 
 
-def get(config: Mapping[str, Any], path: str, phone: Optional[str] = None, **params: Any) -> requests.Response:
-    """One GET, tried up to ATTEMPTS times on a rate limit, a server error or a connection problem, waiting at
-    most a few seconds: check must answer within seconds even when the host does not (3 x 5 s connect timeout).
-    """
+def get(
+    config: Mapping[str, Any], path: str, phone: Optional[str] = None, patience: Patience = CHECK, **params: Any
+) -> requests.Response:
+    """One GET, paced with every other request of the API key, tried again on a rate limit, a server error or a
+    connection problem, as patiently as the caller asks."""
     headers = {"Authorization": f"Bearer {config['api_key']}", "Accept": "application/json"}
     if phone:
         headers["x-phone"] = phone
-    for attempt in range(1, ATTEMPTS + 1):
+    pacer = pacer_for(config["base_url"], config["api_key"])
+    for attempt in range(1, patience.attempts + 1):
+        number = pacer.wait_turn(patience.max_wait_seconds)
         try:
             response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS)
         except requests.exceptions.RequestException as error:
             # A refused connection fails again at once; a reset or a timeout may not: both are tried again.
-            if attempt == ATTEMPTS:
+            if attempt == patience.attempts:
                 raise ApiProblem(
                     f"Could not reach Periskope at {config['base_url']} ({type(error).__name__}). "
                     "Check base_url and that this machine can reach the API."
                 ) from None
-            time.sleep(0.2 * attempt)
+            time.sleep(min(0.2 * attempt, patience.max_wait_seconds))
             continue
-        if response.status_code not in TRANSIENT_STATUSES or attempt == ATTEMPTS:
+        pacer.observe(number, response.status_code, response.headers)
+        if response.status_code not in TRANSIENT_STATUSES or attempt == patience.attempts:
             return response
-        time.sleep(_wait_seconds(response, attempt))
+        time.sleep(_wait_seconds(response, attempt, patience))
     return response
 
 
-def _wait_seconds(response: requests.Response, attempt: int) -> float:
+def _wait_seconds(response: requests.Response, attempt: int, patience: Patience) -> float:
     said = wait_from_headers(response.status_code, response.headers, time.time())
-    return min(max(said if said is not None else 0.5 * 2**attempt, 0.1), MAX_WAIT_SECONDS)
+    return min(max(said if said is not None else 0.5 * 2 ** min(attempt, 8), 0.1), patience.max_wait_seconds)
 
 
 def records_of(response: requests.Response, records_keys: Sequence[str]) -> List[Any]:
@@ -82,9 +102,9 @@ def server_message(response: requests.Response) -> str:
     return ""
 
 
-def organisation_phones(config: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+def organisation_phones(config: Mapping[str, Any], patience: Patience = CHECK) -> List[Mapping[str, Any]]:
     """GET /phones/all: every phone of the key's organisation (an org-level call that needs only the key)."""
-    response = get(config, "/phones/all")
+    response = get(config, "/phones/all", patience=patience)
     if response.status_code == 401:
         raise ApiProblem(
             "Periskope rejected the API key (401 Unauthorized). Copy a valid key from Settings > API in the "

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional,
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.interpolation import InterpolatedString
@@ -38,6 +39,7 @@ from source_periskope.normalize import (
     snake_case_id,
     without_lone_surrogates,
 )
+from source_periskope.pacing import pacer_for
 from source_periskope.rate_limits import wait_from_headers
 from source_periskope.read_plan import floor_of, parse_cursor
 
@@ -371,6 +373,42 @@ class ChangedSinceSavedState(RecordFilter):
             moment = parse_cursor(record.get(self._cursor_field))
             if moment is None or moment >= self._floor:
                 yield record
+
+
+@dataclass
+class PacedBearerAuthenticator(DeclarativeAuthenticator):
+    """`Authorization: Bearer <api key>`, with every request paced by the API key's quota (pacing.py).
+
+    The CDK's HttpClient signs each attempt of a request with its authenticator (retries included) and shows it each
+    response (its ResponseAwareAuthenticator protocol, made for quota-tracking authenticators): every request of every
+    stream, number and thread waits its turn in the one Pacer of the key, and every response tells it what is left.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    api_token: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._token = InterpolatedString.create(self.api_token, parameters=parameters).eval(self.config)
+        self._pacer = pacer_for(self.config.get("base_url", ""), self._token)
+
+    @property
+    def auth_header(self) -> str:
+        return "Authorization"
+
+    @property
+    def token(self) -> str:
+        return f"Bearer {self._token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> Any:
+        setattr(request, REQUEST_NUMBER, self._pacer.wait_turn())
+        return super().__call__(request)
+
+    def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        self._pacer.observe(getattr(request, REQUEST_NUMBER, None), response.status_code, response.headers)
+
+
+REQUEST_NUMBER = "periskope_request_number"  # on each prepared request: its number in the Pacer
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, List, Mapping, Tuple
 
-from source_periskope.api import ApiProblem, organisation_phones, phone_digits
+from source_periskope.api import ApiProblem, organisation_phones, phone_digits, sync_patience
 from source_periskope.config import PHONES_KEY
 
 logger = logging.getLogger("airbyte")
@@ -46,7 +46,7 @@ def phones_to_read(config: Mapping[str, Any]) -> List[str]:
     if not needs_lookup(config):
         return list(config[PHONES_KEY])
     try:
-        phones = organisation_phones(config)
+        phones = organisation_phones(config, sync_patience(config))
     except ApiProblem as problem:
         if config.get("sync_all_phones"):
             raise

@@ -14,7 +14,8 @@ The rules (docs/behavior.md tells why):
 State values keep whole seconds (the API filters to the second): "newer than the state" means at or after the next
 second.
 
-The plan travels to the streams inside the config (key PLAN_KEY): the partition router reads `phones_to_read`,
+The plan travels to the streams inside the config (key PLAN_KEY): the partition router reads `phones_to_read`, the
+windowed cursor `window_days`,
 PlannedPerPhoneState (state.py) turns `numbers` into each number's starting state, ChangedSinceSavedState
 (components.py) reads `floor`, and the state converters read `settled_before`.
 """
@@ -122,6 +123,7 @@ class NumberPlan:
     begin: Optional[datetime]  # where this number's windows start; None: not read in this sync
     saved: Optional[datetime]  # the saved state (the newest record emitted by earlier syncs), if any
     why: str  # for the log
+    in_one_page: bool = False  # everything from `begin` to now fits in one page
 
 
 def plan_read(
@@ -149,7 +151,7 @@ def plan_read(
     for name in stream_modes:
         if facts[name].phone_scoped:
             numbers = {phone: results[(name, phone)] for phone in phones}
-            plan["streams"][name] = _stream_entry(config, name, numbers)
+            plan["streams"][name] = _stream_entry(config, name, numbers, now)
     return plan
 
 
@@ -178,12 +180,12 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
     start = parse_cursor(config["start_date_by_stream"][stream.name])
     if saved is None or saved <= start:  # nothing emitted yet: find where the history begins
         try:
-            begin = probes.history_begin(config, stream, phone, start, now)
+            history = probes.history_begin(config, stream, phone, start, now)
         except Exception as problem:  # the probes only save requests: on any failure, read everything
             return NumberPlan(start, saved, f"reads from {state_text(start)} (could not probe its history: {problem})")
-        if begin is None:
+        if history.begin is None:
             return NumberPlan(None, saved, "has no records")
-        return NumberPlan(begin, saved, f"reads from {state_text(begin)}")
+        return NumberPlan(history.begin, saved, f"reads from {state_text(history.begin)}", history.in_one_page)
     lookback = timedelta(days=config["lookback_days"])
     begin = max(start, saved - ONE_SECOND - lookback)
     if lookback:
@@ -198,9 +200,10 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
     return NumberPlan(begin, saved, f"reads from {state_text(begin)}")
 
 
-def _stream_entry(config: Mapping[str, Any], name: str, numbers: Mapping[str, NumberPlan]) -> Dict[str, Any]:
+def _stream_entry(config: Mapping[str, Any], name: str, numbers: Mapping[str, NumberPlan], now: datetime) -> Dict[str, Any]:
     logger.info(f"Stream {name}: " + "; ".join(f"{phone} {plan.why}" for phone, plan in numbers.items()) + ".")
     return {
+        "window_days": _window_days(config, numbers, now),
         "phones_to_read": [phone for phone, plan in numbers.items() if plan.begin is not None],
         "numbers": {
             phone: {
@@ -210,6 +213,15 @@ def _stream_entry(config: Mapping[str, Any], name: str, numbers: Mapping[str, Nu
             for phone, plan in numbers.items()
         },
     }
+
+
+def _window_days(config: Mapping[str, Any], numbers: Mapping[str, NumberPlan], now: datetime) -> int:
+    """window_days, or one window for the whole range when every number read fits in one page: a sparse stream
+    (notes, reactions) would otherwise cost a request per empty window."""
+    read = [plan for plan in numbers.values() if plan.begin is not None]
+    if read and all(plan.in_one_page for plan in read):
+        return max(config["window_days"], (now - min(plan.begin for plan in read)).days + 1)
+    return config["window_days"]
 
 
 def stream_modes(catalog: Any) -> Dict[str, str]:

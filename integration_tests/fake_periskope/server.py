@@ -17,7 +17,7 @@ from .labelshape import check_shape
 from .quota import Quota
 from .schedule import RequestSchedule
 from .situations import Situations
-from .store import Organisation
+from .store import Organisation, PHONE_STREAMS, STREAMS
 
 DEFAULT_API_KEY = "test-api-key"
 OTHER_ORG_KEY = "other-org-key"
@@ -200,6 +200,17 @@ class FakePeriskope(Situations):
     @quota_retry_after.setter
     def quota_retry_after(self, value):
         self.quota.retry_after = bool(value)
+
+    def record_counts(self):
+        """{stream: count} for the org-level streams, {stream: {number: count}} for the phone-scoped ones."""
+        with self.org.lock:
+            counts = {}
+            for stream in STREAMS:
+                if stream in PHONE_STREAMS:
+                    counts[stream] = {p.number: len(self.org.stream(stream, p)) for p in self.org.phones}
+                else:
+                    counts[stream] = len(self.org.stream(stream))
+            return counts
 
     def quota_429_count(self):
         """How many 429s the quota has served (injected 429 faults are in faults.served)."""

@@ -4,6 +4,7 @@
     python -m tools.bench --large              # 1,000,000 messages
     python -m tools.bench --latency-ms 100     # every request answered 100 ms late
     python -m tools.bench --profile            # plus a full refresh under py-spy: top 25 functions
+    python -m tools.bench --quota 300          # the quota benchmark (tools/bench/quota.py): 5 numbers, all streams
 
 The fake server runs as its own process (one connected phone, so --messages N means N messages) and every run is a
 separate process timed from its start, so start-up counts:
@@ -42,6 +43,7 @@ from tools.bench.commands import baseline_command, discover_catalog, incremental
 from tools.bench.hotspots import print_profile
 from tools.bench.measure import DROPPED_ENV, RunResult, run_measured
 from tools.bench.profiling import run_profile
+from tools.bench.quota import run_quota
 from tools.bench.provenance import git_info, machine, versions
 from tools.bench.report import busy_note, reserve_output_path, table, write_document
 from tools.bench.server import FakeServer
@@ -72,11 +74,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="py-spy: sample every non-idle thread, not only the one holding the GIL")
     parser.add_argument("--top", type=int, default=25, help="functions shown per profile table (default 25)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds before a run is killed (default 900)")
+    parser.add_argument("--quota", type=int,
+                        help="run the quota benchmark instead: requests per minute the fake server allows (tools/bench/quota.py)")
+    parser.add_argument("--numbers", type=int, default=5, help="WhatsApp numbers in the quota benchmark (default 5)")
     parser.add_argument("--no-odd-text", action="store_true",
                         help="serve no odd text (lone surrogates etc.), e.g. to compare with a connector that fails on it")
     args = parser.parse_args(argv)
     if args.large:
         args.messages = LARGE_MESSAGES
+    if args.quota is not None:
+        if args.messages == parser.get_default("messages"):
+            args.messages = 300_000
+        if args.streams == parser.get_default("streams"):
+            args.streams = ",".join(STREAMS)
+        if args.timeout == parser.get_default("timeout"):
+            args.timeout = 3600
     args.stream_list = [s.strip() for s in args.streams.split(",") if s.strip()]
     unknown = [s for s in args.stream_list if s not in STREAMS]
     if unknown or not args.stream_list:
@@ -91,6 +103,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.quota is not None:
+        return run_quota(args)
     git = git_info()  # the code measured is the code as it was when the benchmark started
     output = args.output or reserve_output_path(PROJECT_ROOT / "output" / "bench")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -253,7 +253,8 @@ def test_only_the_number_with_something_new_is_read():
 @freeze_time(NOW)
 def test_a_number_with_no_records_at_all_is_confirmed_empty_and_keeps_the_start_date_as_state():
     with MockedApi() as http:
-        http.get(probe("notes", "2026-10-01T00:00:00Z", "2026-11-15T12:00:01Z"), page("notes", []))
+        http.get(PeriskopeRequestBuilder.for_stream("notes").with_window("2026-10-01T00:00:00Z", "2026-11-15T12:00:01Z").with_page(0, 100).build(),
+                 page("notes", []))
         # One more, bounded request confirms it: the last window is empty too.
         http.get(probe("notes", "2026-10-16T12:00:00Z", "2026-11-15T12:00:01Z"), page("notes", []))
         output = read_stream("notes", SyncMode.incremental, ConfigBuilder().build())
@@ -308,3 +309,19 @@ def test_text_cut_in_the_middle_of_an_emoji_is_read_and_repaired_with_a_warning(
 
     assert record_data(output)[0]["body"] == "Thanks \ufffd"
     assert output.is_in_logs("Stream messages: field body held text cut in the middle of a character")
+
+
+@freeze_time(NOW)
+def test_a_sparse_history_that_fits_in_one_page_is_read_in_one_window():
+    """A first sync of notes: a whole page of the range has three notes, so one window from the oldest reads them
+    (instead of ten probes and a request per empty 30-day window)."""
+    notes = records("notes", 3, newest="2026-11-01T10:00:00+00:00")
+    oldest = "2026-11-01T09:57:59Z"  # the oldest note (two minutes before the newest) less one second
+    with MockedApi() as http:
+        http.get(PeriskopeRequestBuilder.for_stream("notes").with_window("2026-10-01T00:00:00Z", "2026-11-15T12:00:01Z").with_page(0, 100).build(),
+                 page("notes", notes))
+        http.get(probe("notes", "2026-10-02T09:57:59Z", "2026-11-01T09:57:59Z"), page("notes", []))  # the stretch before: empty
+        http.get(window_request("notes", (oldest, "2026-11-15T12:00:01Z")), page("notes", notes))
+        output = read_stream("notes", SyncMode.incremental, ConfigBuilder().build())
+
+    assert len(output.records) == 3

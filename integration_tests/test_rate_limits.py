@@ -1,0 +1,38 @@
+"""The real CLI against a fake server that enforces a request quota: the pace keeps 429s rare.
+
+The fake's quota is a fixed window per API key (integration_tests/fake_periskope/quota.py); these tests shorten its
+window to a few seconds so that a whole multi-number sync meets it several times in under a minute.
+"""
+
+import pytest
+
+from integration_tests.fake_periskope import FakePeriskope
+from integration_tests.support.connector import configured_catalog, run
+from integration_tests.support.servers import connector_config
+from unit_tests.stream_table import NAMES, key, keys_of
+
+
+def read_all(config, streams=None):
+    discovered = run("discover", config)
+    assert discovered.returncode == 0, discovered.output
+    catalog = configured_catalog(discovered.of_type("CATALOG")[0]["catalog"], "full_refresh", streams)
+    result = run("read", config, catalog=catalog)
+    assert result.returncode == 0 and not result.errors(), result.output[-3000:]
+    return result
+
+
+@pytest.mark.parametrize("quota, reset_format, retry_after, streams", [
+    (40, "seconds", False, None),  # Reset as seconds to wait, no Retry-After: the hardest case
+    (15, "epoch_ms", True, ["tickets", "contacts", "messages"]),
+])
+def test_a_multi_number_sync_under_a_quota_meets_fewer_than_one_percent_429s(quota, reset_format, retry_after, streams):
+    with FakePeriskope(seed=5, connected_phones=3, quota_per_minute=quota, quota_reset_format=reset_format,
+                       quota_retry_after=retry_after).start() as server:
+        server.quota.window_seconds = 4  # `quota` requests per 4 seconds
+        result = read_all(connector_config(server, page_size=100), streams)
+        stats = server.stats()
+
+    assert stats["quota_429s"] < 0.01 * stats["requests"], stats["by_status"]
+    assert stats["requests"] > 3 * quota  # the quota was met several times
+    for stream in streams or NAMES:
+        assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream

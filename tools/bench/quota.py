@@ -1,0 +1,106 @@
+"""The quota benchmark: a full sync of several numbers against a fake server that enforces a request quota.
+
+    python -m tools.bench --quota 300                   # 5 numbers, 300,000 messages, 300 requests per minute
+    python -m tools.bench --quota 60 --numbers 5        # the same at 60 a minute (about a quarter of an hour)
+
+The fake's quota is a fixed 60-second window per API key whose whole limit is available at its start (the burst).
+The ideal wall time is the requests the sync makes, less that burst, at the quota's rate:
+max(0, requests - quota) / (quota / 60) seconds. Printed: wall seconds and the ratio to the ideal, the requests
+(pages needed: the sum of ceil(records / page size) per stream and number; pages made; time windows; probes;
+/phones/all), 429s received and peak RSS. The detail requests of by-id fields are off (their options are left at
+their defaults off in the config).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List
+
+from integration_tests.support.connector import configured_catalog
+from tools.bench.commands import discover_catalog, read_command, write_json
+from tools.bench.measure import run_measured
+from tools.bench.server import FakeServer
+from tools.common import FAKE_API_KEY, ProgressLine
+
+PHONE_SCOPED_PATHS = ("/chats", "/chats/messages", "/chats/notifications", "/note", "/reactions")
+
+
+def fetch(server: FakeServer, name: str) -> Any:
+    with urllib.request.urlopen(f"{server.admin_url}/{name}", timeout=120) as response:
+        return json.loads(response.read())
+
+
+def pages_needed(counts: Dict[str, Any], page_size: int, streams: List[str]) -> int:
+    needed = 0
+    for stream in streams:
+        value = counts[stream]
+        per_number = value.values() if isinstance(value, dict) else [value]
+        needed += sum(max(1, math.ceil(n / page_size)) for n in per_number) if stream != "phones" else 1
+    return needed
+
+
+ALL_HISTORY_START = "2009-01-01T00:00:00Z"  # a full refresh's configured start: the read plan's first page asks from it
+
+
+def breakdown(log: List[Dict[str, Any]]) -> Dict[str, int]:
+    kinds: Counter = Counter()
+    windows = set()
+    for entry in log:
+        query = entry["query"]
+        if entry["status"] == 429:
+            kinds["429s"] += 1
+        if entry["path"] == "/phones/all":
+            kinds["phones/all"] += 1
+        elif query.get("limit") == "1" or query.get("start_time") == ALL_HISTORY_START:
+            kinds["probes"] += 1  # limit=1, or the read plan's first page of a history (probes.history_begin)
+        else:
+            kinds["pages"] += 1
+            if entry["path"] in PHONE_SCOPED_PATHS:
+                windows.add((entry["path"], entry["phone"], query.get("start_time"), query.get("end_time")))
+    kinds["windows"] = len(windows)
+    kinds["requests"] = len(log)
+    return dict(kinds)
+
+
+def run_quota(args: Any) -> int:
+    per_number = args.messages // args.numbers
+    server_args = ["--messages", str(per_number), "--size", f"phones={args.numbers}", "--quota-per-minute", str(args.quota)]
+    if args.no_odd_text:
+        server_args.append("--no-odd-text")
+    print(f"Fake Periskope: {args.numbers} numbers x {per_number:,} messages, quota {args.quota} requests/minute (fixed "
+          f"60 s window, burst {args.quota}); streams {','.join(args.stream_list)}; page size {args.page_size}")
+    server = FakeServer(server_args)
+    progress = ProgressLine()
+    try:
+        numbers = [phone["number"] for phone in server.stats()["phones"] if phone["wa_state"] == "CONNECTED"]
+        config = {"api_key": FAKE_API_KEY, "phone_number": numbers[0], "additional_phone_numbers": numbers[1:],
+                  "base_url": server.base_url, "page_size": args.page_size}
+        if args.concurrency is not None:
+            config["num_workers"] = args.concurrency
+        with tempfile.TemporaryDirectory() as tmp:
+            directory = Path(tmp)
+            config_path = write_json(directory, "config.json", config)
+            catalog = discover_catalog(config_path)
+            full_path = write_json(directory, "full.json", configured_catalog(catalog, "full_refresh", args.stream_list))
+            result, _counter = run_measured("quota_sync", read_command(config_path, full_path), server, progress, args.timeout)
+        counts = fetch(server, "counts")
+        kinds = breakdown(fetch(server, "requests"))
+    finally:
+        server.stop()
+
+    needed = pages_needed(counts, args.page_size, args.stream_list)
+    ideal = max(0, kinds["requests"] - args.quota) / (args.quota / 60)
+    print()
+    print(f"  wall {result.wall_s:.1f} s, ideal {ideal:.1f} s: ratio {result.wall_s / ideal if ideal else float('nan'):.2f}; "
+          f"{result.records:,} records; peak RSS {result.peak_rss_mb:.0f} MB; {'ok' if result.ok else 'FAILED: ' + '; '.join(result.errors[:2] or [result.stderr_tail[-300:]])}")
+    print(f"  requests {kinds['requests']:,}: pages {kinds.get('pages', 0):,} (needed {needed:,}), windows {kinds['windows']:,}, "
+          f"probes {kinds.get('probes', 0):,}, /phones/all {kinds.get('phones/all', 0)}; 429s {kinds.get('429s', 0)} "
+          f"({100 * kinds.get('429s', 0) / max(1, kinds['requests']):.2f}%)")
+    bound = 1.1 * needed + kinds.get("probes", 0)
+    print(f"  requests <= 1.1 x pages needed + probes ({bound:,.0f}): {'yes' if kinds['requests'] - kinds.get('429s', 0) <= bound else 'NO'}")
+    return 0 if result.ok else 1

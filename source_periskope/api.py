@@ -16,6 +16,7 @@ import requests
 from source_periskope.normalize import loads_json
 from source_periskope.pacing import SYNC_PATIENCE_SECONDS, pacer_for
 from source_periskope.rate_limits import wait_from_headers
+from source_periskope.redirects import UnsafeRedirect, refuse_unsafe_redirect
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -51,7 +52,10 @@ def get(
     for attempt in range(1, patience.attempts + 1):
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
-            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS)
+            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS,
+                                    hooks={"response": refuse_unsafe_redirect})
+        except UnsafeRedirect as refused:
+            raise ApiProblem(refused.message) from None
         except requests.exceptions.RequestException as error:
             # A refused connection fails again at once; a reset or a timeout may not: both are tried again.
             if attempt == patience.attempts:

@@ -39,8 +39,10 @@ from source_periskope.normalize import (
     snake_case_id,
     without_lone_surrogates,
 )
+from source_periskope.details import DetailRequests
 from source_periskope.pacing import pacer_for
 from source_periskope.rate_limits import wait_from_headers
+from source_periskope.redirects import refuse_unsafe_redirect
 from source_periskope.read_plan import floor_of, parse_cursor
 
 logger = logging.getLogger("airbyte")
@@ -346,18 +348,20 @@ class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
 
 @dataclass
 class ChangedSinceSavedState(RecordFilter):
-    """The client-side incremental filter of the streams the API cannot filter by time (tickets, contacts, phones).
+    """The client-side incremental filter of the streams the API cannot filter by time (tickets, contacts, phones),
+    then the detail fields of the records kept (details.py).
 
     In an incremental sync it keeps the records whose cursor is at or after the saved state less lookback_days (or
-    start_date, before the first sync): the read plan computes that floor (`read_plan.floor`). A full refresh keeps
-    every record, and so does an incremental sync for a record whose cursor is missing or not a date, or lies in
-    the future: a record is never dropped for what the filter cannot judge.
+    start_date, before the first sync): the read plan computes that floor (`read_plan.floor_of`). A full refresh
+    keeps every record, and so does an incremental sync for a record whose cursor is missing or not a date, or lies
+    in the future: a record is never dropped for what the filter cannot judge.
     """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._cursor_field = parameters.get("cursor_key", "")
         self._floor = floor_of(self.config, parameters.get("name", "?"))
+        self._details = DetailRequests(parameters.get("name", "?"), self.config)
 
     def filter_records(
         self,
@@ -366,18 +370,40 @@ class ChangedSinceSavedState(RecordFilter):
         stream_slice: Optional[StreamSlice] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        if self._floor is None:
-            yield from records
-            return
-        for record in records:
-            moment = parse_cursor(record.get(self._cursor_field))
-            if moment is None or moment >= self._floor:
-                yield record
+        kept = list(records if self._floor is None else filter(self._is_changed, records))
+        return self._details.complete(kept) if self._details.active else kept
+
+    def _is_changed(self, record: Mapping[str, Any]) -> bool:
+        moment = parse_cursor(record.get(self._cursor_field))
+        return moment is None or moment >= self._floor
+
+
+@dataclass
+class WithDetails(RecordFilter):
+    """Keeps every record of a phone-scoped stream and fills its detail field (details.py), asking through the
+    number the page was read through."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._details = DetailRequests(parameters.get("name", "?"), self.config)
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        if not self._details.active:
+            return records
+        phone = stream_slice.partition.get("phone") if stream_slice is not None else None
+        return self._details.complete(list(records), phone)
 
 
 @dataclass
 class PacedBearerAuthenticator(DeclarativeAuthenticator):
-    """`Authorization: Bearer <api key>`, with every request paced by the API key's quota (pacing.py).
+    """`Authorization: Bearer <api key>`, with every request paced by the API key's quota (pacing.py), and never
+    following a redirect off https or to another host (redirects.py).
 
     The CDK's HttpClient signs each attempt of a request with its authenticator (retries included) and shows it each
     response (its ResponseAwareAuthenticator protocol, made for quota-tracking authenticators): every request of every
@@ -402,6 +428,8 @@ class PacedBearerAuthenticator(DeclarativeAuthenticator):
 
     def __call__(self, request: requests.PreparedRequest) -> Any:
         setattr(request, REQUEST_NUMBER, self._pacer.wait_turn())
+        if refuse_unsafe_redirect not in request.hooks["response"]:
+            request.register_hook("response", refuse_unsafe_redirect)
         return super().__call__(request)
 
     def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:

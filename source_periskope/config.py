@@ -6,9 +6,11 @@ function of the config so it can be checked before any request is made.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 from source_periskope.stream_facts import stream_names
 
@@ -102,10 +104,41 @@ def _bounded_number(config: Mapping[str, Any], field: str, default: Any, low: An
 
 
 def _base_url(config: Mapping[str, Any]) -> str:
+    """The API base URL; https:// only (the key travels with every request), except a loopback host (tests, demo)."""
     url = str(config.get("base_url") or DEFAULT_BASE_URL).strip().rstrip("/")
-    if not re.match(r"^https?://[^\s/]+", url):
-        raise ConfigError(f"base_url {url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL}.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"base_url {url!r} is not an https URL, e.g. {DEFAULT_BASE_URL}.")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"base_url {url!r} must use https://: the API key would travel unencrypted. Only a loopback host "
+            "(127.0.0.1, localhost), for tests, may use http://."
+        )
     return url
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# The by-id detail fields (details.py): each a config option, on or off by its cost in requests.
+DETAIL_DEFAULTS = {"fetch_ticket_closed_by": True, "fetch_message_reactions": False, "fetch_contact_chat_ids": False}
+
+
+def _boolean(config: Mapping[str, Any], field: str, default: bool) -> bool:
+    value = config.get(field)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigError(f"{field} must be true or false, not {value!r}.")
 
 
 def phone_values(config: Mapping[str, Any]) -> List[str]:
@@ -146,6 +179,8 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     normalized["retry_backoff_seconds"] = _bounded_number(config, "retry_backoff_seconds", 2.0, 0.01, 60.0, kind=float)
     normalized["request_timeout_seconds"] = _bounded_number(config, "request_timeout_seconds", 60, 1, 600)
     normalized["num_workers"] = _bounded_number(config, "num_workers", DEFAULT_NUM_WORKERS, 1, MAX_NUM_WORKERS)
+    for option, default in DETAIL_DEFAULTS.items():
+        normalized[option] = _boolean(config, option, default)
     return normalized
 
 

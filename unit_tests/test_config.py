@@ -132,3 +132,24 @@ def test_a_bad_num_workers_fails_check_naming_it_instead_of_crashing(num_workers
     config = {"api_key": "key", "phone_number": "919876543210", "num_workers": num_workers}
     status = SourcePeriskope(config=config).check(logging.getLogger("test"), config)
     assert status.status == Status.FAILED and "num_workers must be a whole number from 1 to 8" in status.message
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://api.periskope.app/v1", True),
+    ("https://api-staging.periskope.app/v1/", True),
+    ("http://127.0.0.1:8765/v1", True),  # the tests and the demo
+    ("http://localhost:8765/v1", True),
+    ("http://[::1]:8765/v1", True),
+    ("http://api.periskope.app/v1", False),  # the key would travel unencrypted
+    ("http://10.0.0.5/v1", False),
+    ("ftp://api.periskope.app/v1", False),
+    ("api.periskope.app", False),
+])
+def test_base_url_must_be_https_except_a_loopback_host(url, allowed):
+    config = {"api_key": "key", "phone_number": "919876543210", "base_url": url}
+    if allowed:
+        assert normalize_config(config)["base_url"] == url.rstrip("/")
+    else:
+        with pytest.raises(ConfigError) as error:
+            normalize_config(config)
+        assert str(error.value).startswith("base_url")

@@ -35,3 +35,12 @@ class PeriskopeRequestBuilder:
 
     def build(self) -> HttpRequest:
         return HttpRequest(url=f"{BASE_URL}{self._path}", query_params=self._query or None, headers=self._headers)
+
+
+DETAIL_PATHS = {"tickets": "/tickets/{}", "messages": "/message/{}", "contacts": "/contacts/{}"}
+
+
+def detail_request(stream: str, record_id: str, phone: Optional[str] = None) -> HttpRequest:
+    """GET of one record by id, for the fields the list endpoints leave out (details.py)."""
+    headers = {"Authorization": f"Bearer {API_KEY}", **({"x-phone": phone} if phone else {})}
+    return HttpRequest(url=f"{BASE_URL}{DETAIL_PATHS[stream].format(record_id)}", headers=headers)

@@ -1,7 +1,7 @@
 """Rate limits, server faults and bad responses: retried when they can clear, clear errors when they cannot."""
 
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpResponse
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from freezegun import freeze_time
 
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
@@ -190,3 +190,26 @@ def test_an_object_that_is_no_list_envelope_fails_instead_of_passing_for_an_empt
     assert "Stream tickets: Periskope sent an unexpected response to /v1/tickets: an object without 'tickets', count, from or to" in (
         output.get_formatted_error_message()
     )
+
+
+@freeze_time(NOW)
+def test_a_redirect_to_another_host_or_off_https_is_refused_and_the_key_is_not_sent():
+    for location in ("https://evil.example.com/v1/tickets", "http://api.periskope.app/v1/tickets"):
+        with MockedApi() as http:
+            http.get(tickets_request(), HttpResponse("", 302, {"Location": location}))
+            output = read_tickets(expect_error=True)
+
+        message = output.get_formatted_error_message()
+        assert f"with a redirect to {location.split('?')[0]}; refused: the API key goes only to the configured host, over https" in message
+
+
+@freeze_time(NOW)
+def test_a_redirect_on_the_same_host_over_https_is_followed():
+    with MockedApi() as http:
+        http.get(HttpRequest(url="https://api.periskope.app/v1/tickets", query_params={"offset": "0", "limit": "100"}),
+                 [HttpResponse("", 301, {"Location": "https://api.periskope.app/v1/tickets/?offset=0&limit=100"})])
+        http.get(HttpRequest(url="https://api.periskope.app/v1/tickets/", query_params={"offset": "0", "limit": "100"}),
+                 page("tickets", example_records("tickets")))
+        output = read_tickets()
+
+    assert len(output.records) == 2

@@ -74,7 +74,7 @@ class Pacer:
                 self._remaining = remaining  # a new window (or the first reading)
             else:
                 self._remaining = min(self._remaining, remaining)
-            self._resets_at = max(resets_at, self._resets_at or 0) if self._remaining <= 0 else resets_at
+            self._resets_at = resets_at  # the latest answer's reset is the one that counts (a 429's own, for one)
             self._limit = reading.limit or self._limit
 
     def _wait_needed(self, now: float) -> float:

@@ -119,3 +119,16 @@ def test_a_429_is_still_honoured_and_holds_back_the_next_requests(waits):
     assert output.is_in_logs(r"Stream tickets: HTTP 429 from /v1/tickets; retrying in 7.0 s")
     # The retry waited its turn too (time is frozen here; in a real sync the backoff has already waited it out).
     assert len(waits) == 1 and 7 <= waits[0] <= 8
+
+
+@freeze_time(NOW)
+def test_a_429_that_asks_for_one_second_holds_for_one_second_whatever_an_earlier_answer_said(waits):
+    """Every answer carries the window's reset (here 44 s away); a 429 then says 1 s: the pace waits 1 s, not 44."""
+    first, second = two_pages("tickets", "30")
+    with MockedApi() as http:
+        http.get(tickets_page(0), with_quota(first, 100, 44))
+        http.get(tickets_page(100), [with_quota(error(429), 0, 1), with_quota(second, 99, 43)])
+        output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
+
+    assert len(output.records) == 103
+    assert waits and max(waits) <= 2

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench duckdb soak simulate clean
+.PHONY: setup demo test bench duckdb postgres soak simulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ clean:
 # The demo's data read with PyAirbyte into a DuckDB file (output/duckdb/), as a newcomer would try it.
 duckdb: $(STAMP)
 	$(BIN)/python -m tools.duckdb_demo
+
+# The demo's data read with PyAirbyte into a throwaway PostgreSQL (Debian's package, installed if missing and root),
+# read again incrementally after a few changes, and queried with psql; POSTGRES_ARGS=--keep leaves it running.
+postgres: $(STAMP)
+	$(BIN)/python -m tools.postgres_demo $(POSTGRES_ARGS)
 
 # A soak check to run by hand: many syncs against a fake server that fails often (not part of `make test`);
 # options: make soak SOAK_ARGS="--rounds 4 --fault-rate 0.3" (python -m tools.soak --help).

@@ -5,7 +5,9 @@ machine kind has no Docker engine and no Docker Hub), then each test runs the im
 in-process on 127.0.0.1, reached through the host network namespace, with its config and catalog mounted
 read-only at /data. Most tests call the `docker` shim the script writes (`.tmp/container/bin/docker`, podman with
 the project's private settings) with plain `docker run` arguments; the docker SDK tests drive the same image
-through `podman system service`, as tools built on the Docker API would.
+through `podman system service`, as tools built on the Docker API would. The launcher tests run the image as the
+Airbyte platform's launcher does: files under /source and /config, `sh -c 'cd /tmp && eval "$AIRBYTE_ENTRYPOINT
+..."'` as uid/gid 1000 with every capability dropped.
 
 Needs root (podman with runc, debootstrap). Off CI, without root or without podman and apt-get, the tests are
 skipped with a message; with CI=true they fail instead. Run them alone with:
@@ -181,24 +183,23 @@ def test_discover_lists_all_streams(image: str, config: Dict[str, Any], data_dir
     assert len(names) == 8 and set(names) == set(STREAMS), names
 
 
-def test_full_refresh_read_matches_the_cli(image: str, config: Dict[str, Any], data_dir: DataDir) -> None:
+@pytest.fixture(scope="module")
+def cli_full_refresh(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The discovered catalog, a full-refresh catalog of every stream, and the CLI's read of it on the host."""
     discovered = run_cli("discover", config)
     assert discovered.returncode == 0, discovered.output[-3000:]
     catalog = discovered.of_type("CATALOG")[0]["catalog"]
     configured = configured_catalog(catalog, "full_refresh")
-
-    config_path = data_dir.write("config.json", config)
-    catalog_path = data_dir.write("catalog.json", configured)
-    in_image = docker_run(image, ["read", "--config", config_path, "--catalog", catalog_path], data_dir)
-    assert in_image.returncode == 0, in_image.describe()
-    assert not [m for m in in_image.of_type("TRACE") if m["trace"]["type"] == "ERROR"], in_image.describe()
-
     on_host = run_cli("read", config, catalog=configured)
     assert on_host.returncode == 0, on_host.output[-3000:]
+    return {"catalog": catalog, "configured": configured, "on_host": on_host}
 
-    keys = primary_keys(catalog)
+
+def assert_same_records_as_the_cli(in_image: ImageRun, cli: Mapping[str, Any]) -> None:
+    assert not [m for m in in_image.of_type("TRACE") if m["trace"]["type"] == "ERROR"], in_image.describe()
+    keys = primary_keys(cli["catalog"])
     for stream in STREAMS:
-        image_records, host_records = in_image.records(stream), on_host.records(stream)
+        image_records, host_records = in_image.records(stream), cli["on_host"].records(stream)
         assert image_records, f"the image read no {stream} records"
         assert keys[stream], f"{stream} has no primary key in the catalog"
         image_keys = Counter(key_of(record, keys[stream]) for record in image_records)
@@ -207,6 +208,193 @@ def test_full_refresh_read_matches_the_cli(image: str, config: Dict[str, Any], d
         assert sorted(map(canonical, image_records)) == sorted(map(canonical, host_records)), (
             f"{stream}: records differ between the image and the CLI"
         )
+
+
+def test_full_refresh_read_matches_the_cli(image: str, config: Dict[str, Any], data_dir: DataDir, cli_full_refresh: Dict[str, Any]) -> None:
+    config_path = data_dir.write("config.json", config)
+    catalog_path = data_dir.write("catalog.json", cli_full_refresh["configured"])
+    in_image = docker_run(image, ["read", "--config", config_path, "--catalog", catalog_path], data_dir)
+    assert in_image.returncode == 0, in_image.describe()
+    assert_same_records_as_the_cli(in_image, cli_full_refresh)
+
+
+# ------------------------------------------------------------------------------------------------ tests: as the platform runs it
+# Airbyte's launcher overrides the entrypoint with a shell command that evals $AIRBYTE_ENTRYPOINT from another
+# working directory, as uid/gid 1000 with every capability dropped; the sync's files are under /source, those of
+# spec/check/discover under /config, where the output of spec/check/discover goes too (/config/jobOutput.json).
+PLATFORM_USER = "1000:1000"
+PLATFORM_UID = 1000
+JOB_OUTPUT = "jobOutput.json"
+TRACEBACK = "Traceback (most recent call last)"
+
+
+class LauncherDirs:
+    """The pod's /source (read-only here) and /config (writable by uid 1000, for jobOutput.json) folders."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="periskope-image-launcher-"))
+        os.chmod(self.root, 0o755)
+        self.source = self.root / "source"
+        self.config = self.root / "config"
+        for folder in (self.source, self.config):
+            folder.mkdir(mode=0o755)
+            os.chmod(folder, 0o755)
+        os.chown(self.config, PLATFORM_UID, PLATFORM_UID)
+
+    def write(self, folder: str, name: str, content: Any, mode: int = 0o644) -> str:
+        """Writes a file (owned by root, as the test runs) into /source or /config; returns its path in the container."""
+        path = getattr(self, folder) / name
+        path.write_text(json.dumps(content))
+        os.chmod(path, mode)
+        return f"/{folder}/{name}"
+
+    def job_output(self) -> str:
+        path = self.config / JOB_OUTPUT
+        return path.read_text() if path.exists() else ""
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def launcher_dirs() -> Iterator[LauncherDirs]:
+    dirs = LauncherDirs()
+    try:
+        yield dirs
+    finally:
+        dirs.cleanup()
+
+
+def launcher_command(image: str, script: str, dirs: Optional[LauncherDirs] = None) -> List[str]:
+    """`docker run` as the platform's launcher runs a connector: uid/gid 1000, no capabilities, `sh -c SCRIPT`."""
+    command = [str(DOCKER), "run", "--rm", "--network", "host", "--user", PLATFORM_USER, "--cap-drop", "ALL"]
+    if dirs is not None:
+        command += ["-v", f"{dirs.source}:/source:ro", "-v", f"{dirs.config}:/config"]
+    return command + ["--entrypoint", "sh", image, "-c", script]
+
+
+def launcher_run(image: str, script: str, dirs: Optional[LauncherDirs] = None) -> subprocess.CompletedProcess:
+    name = f"periskope-test-{uuid.uuid4().hex[:12]}"
+    command = launcher_command(image, script, dirs)
+    command[2:2] = ["--name", name]  # after `docker run`
+    try:
+        return subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        subprocess.run([str(DOCKER), "rm", "-f", name], capture_output=True)
+        raise
+
+
+def platform_script(arguments: str, to_job_output: bool = False) -> str:
+    """The launcher's shell command: another working directory, then eval of $AIRBYTE_ENTRYPOINT with ARGUMENTS."""
+    script = f'cd /tmp && eval "$AIRBYTE_ENTRYPOINT {arguments}"'
+    return script + f" > /config/{JOB_OUTPUT}" if to_job_output else script
+
+
+def not_messages(stdout: str) -> List[str]:
+    """The output lines that are not JSON objects (Airbyte messages). Split on "\n" only: record text may hold
+    U+2028, which str.splitlines would split on."""
+    others = []
+    for line in stdout.split("\n"):
+        if not line.strip():
+            continue
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            others.append(line)
+            continue
+        if not isinstance(parsed, dict) or "type" not in parsed:
+            others.append(line)
+    return others
+
+
+def platform_output(image: str, arguments: str, dirs: LauncherDirs, to_job_output: bool = False) -> ImageRun:
+    process = launcher_run(image, platform_script(arguments, to_job_output), dirs)
+    stdout = dirs.job_output() if to_job_output else process.stdout
+    described = f"exit {process.returncode}\nstdout (tail):\n{stdout[-3000:]}\nstderr (tail):\n{process.stderr[-3000:]}"
+    assert not not_messages(stdout), f"output lines that are not Airbyte messages:\n{described}"
+    if to_job_output:
+        assert not process.stdout.strip(), f"spec/check/discover wrote past {JOB_OUTPUT}:\n{process.stdout[-3000:]}"
+    return ImageRun(process.returncode, stdout, process.stderr)
+
+
+def test_airbyte_entrypoint_is_the_absolute_path_of_the_entrypoint(image: str) -> None:
+    process = launcher_run(
+        image,
+        'case "$AIRBYTE_ENTRYPOINT" in /*) ;; *) echo "not absolute: $AIRBYTE_ENTRYPOINT"; exit 3;; esac; '
+        'test -x "$AIRBYTE_ENTRYPOINT" || { echo "not executable: $AIRBYTE_ENTRYPOINT"; exit 4; }; '
+        'printf "%s\\n" "$AIRBYTE_ENTRYPOINT"; id -u; id -g',
+    )
+    assert process.returncode == 0, f"exit {process.returncode}\n{process.stdout}\n{process.stderr}"
+    entrypoint, uid, gid = process.stdout.split("\n")[:3]
+    assert entrypoint.startswith("/"), entrypoint
+    assert (uid, gid) == ("1000", "1000")
+    inspected = subprocess.run(
+        [str(DOCKER), "image", "inspect", "--format", "{{json .Config.Entrypoint}}", image],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(inspected.stdout) == [entrypoint], "ENTRYPOINT and AIRBYTE_ENTRYPOINT should name the same command"
+
+
+def test_platform_spec_check_and_discover(image: str, config: Dict[str, Any], launcher_dirs: LauncherDirs) -> None:
+    spec = platform_output(image, "spec", launcher_dirs, to_job_output=True)
+    assert spec.returncode == 0, spec.describe()
+    assert len(spec.of_type("SPEC")) == 1, spec.describe()
+
+    config_path = launcher_dirs.write("config", "connectionConfiguration.json", config)
+    check = platform_output(image, f"check --config {config_path}", launcher_dirs, to_job_output=True)
+    assert check.returncode == 0, check.describe()
+    assert check.connection_status()["status"] == "SUCCEEDED", check.describe()
+
+    discover = platform_output(image, f"discover --config {config_path}", launcher_dirs, to_job_output=True)
+    assert discover.returncode == 0, discover.describe()
+    catalogs = discover.of_type("CATALOG")
+    assert len(catalogs) == 1, discover.describe()
+    assert {stream["name"] for stream in catalogs[0]["catalog"]["streams"]} == set(STREAMS)
+
+
+def test_platform_full_refresh_read_matches_the_cli(image: str, config: Dict[str, Any], launcher_dirs: LauncherDirs, cli_full_refresh: Dict[str, Any]) -> None:
+    launcher_dirs.write("source", "connectorConfig.json", config)
+    launcher_dirs.write("source", "catalog.json", cli_full_refresh["configured"])
+    launcher_dirs.write("source", "inputState.json", [])  # no state yet: a full refresh ignores it anyway
+    in_image = platform_output(
+        image,
+        "read --config /source/connectorConfig.json --catalog /source/catalog.json --state /source/inputState.json",
+        launcher_dirs,
+    )
+    assert in_image.returncode == 0, in_image.describe()
+    assert_same_records_as_the_cli(in_image, cli_full_refresh)
+
+
+@pytest.mark.parametrize(
+    "folder, name, arguments, to_job_output",
+    [
+        ("source", "connectorConfig.json",
+         "read --config /source/connectorConfig.json --catalog /source/catalog.json --state /source/inputState.json", False),
+        ("config", "connectionConfiguration.json", "check --config /config/connectionConfiguration.json", True),
+    ],
+    ids=["read", "check"],
+)
+def test_platform_config_the_image_cannot_read(
+    image: str, config: Dict[str, Any], launcher_dirs: LauncherDirs, cli_full_refresh: Dict[str, Any],
+    folder: str, name: str, arguments: str, to_job_output: bool,
+) -> None:
+    path = launcher_dirs.write(folder, name, config, mode=0o600)  # owned by root: uid 1000 cannot read it
+    assert (getattr(launcher_dirs, folder) / name).stat().st_uid == 0
+    launcher_dirs.write("source", "catalog.json", cli_full_refresh["configured"])
+    launcher_dirs.write("source", "inputState.json", [])
+    result = platform_output(image, arguments, launcher_dirs, to_job_output)
+
+    assert result.returncode != 0, result.describe()
+    errors = [m["trace"]["error"] for m in result.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+    assert len(errors) == 1, result.describe()
+    message = errors[0]["message"]
+    assert message.startswith(f"Could not start source-periskope: the config file {path} cannot be read"), message
+    assert "uid 1000" in message and "The image runs as uid 1000" in message, message
+    assert f"chmod a+r {path}" in message, message
+    # A traceback only inside the TRACE message (its stack_trace), never as output of its own.
+    outside = [m for m in result.messages if m["type"] != "TRACE"]
+    assert not [m for m in outside if TRACEBACK in json.dumps(m)], result.describe()
+    assert TRACEBACK not in message, message
 
 
 # ------------------------------------------------------------------------------------------------ tests: docker SDK

@@ -1,11 +1,13 @@
-"""Reads every stream of a locally installed source-periskope with PyAirbyte into its default DuckDB cache, offline.
+"""Reads every stream of a locally installed source-periskope with PyAirbyte, offline: into its default DuckDB cache
+(a full read, appended), or with --postgres into a Postgres cache (an incremental read, merged).
 
 Runs inside the PyAirbyte venv (.venv-pyairbyte/, see integration_tests/support/pyairbyte_venv.py), not the
-connector's, by integration_tests/test_pyairbyte.py and `make duckdb` (tools/duckdb_demo.py): it is run by path and
-imports nothing from this project, only the standard library and `airbyte`.
+connector's, by integration_tests/test_pyairbyte.py and `make duckdb` (tools/duckdb_demo.py) for DuckDB, and by
+integration_tests/test_postgres_destination.py and `make postgres` (tools/postgres_demo.py) for Postgres: it is run
+by path and imports nothing from this project, only the standard library and `airbyte`.
 
     .venv-pyairbyte/bin/python tools/pyairbyte_read.py --executable .venv/bin/source-periskope --config config.json \
-        --workdir DIR --output result.json
+        --workdir DIR --output result.json [--postgres postgres.json]
 
 Offline, by three means:
   * AIRBYTE_OFFLINE_MODE=1 (set here before `airbyte` is imported, since PyAirbyte reads it at import): the
@@ -24,6 +26,16 @@ merged away on the primary key (the "auto" default would MERGE, since every stre
 
 Writes to --output (and prints on stdout's last line) JSON: versions, cache path, blocked connections, and per
 stream its rows, primary key, distinct key count and the distinct keys (each a list of strings).
+
+With --postgres FILE (a JSON object: host, port, database, username, password, and optionally schema, default
+"periskope"; the password stays out of the command line and out of the output), the cache is a PostgresCache and
+the read is what a user's scheduled sync would be: incremental, the default write strategy ("auto": every stream
+has a primary key, so rows are merged on it; PyAirbyte's Postgres processor emulates MERGE with an UPDATE of the
+rows whose key is in the table and an INSERT of the others), and the state kept in the cache (table
+`_airbyte_state` in the schema), so the next run of this script, in any process, continues from it. The JSON output then holds versions,
+the cache (host, port, database, schema), write_strategy "auto", read_seconds, processed_records, blocked
+connections, and per stream the records processed by this read (`records`) and the rows its table holds
+afterwards (`rows`). The JSONL batch files PyAirbyte writes before loading go into --workdir/cache.
 """
 
 from __future__ import annotations
@@ -99,6 +111,7 @@ def main() -> int:
     parser.add_argument("--config", required=True, help="connector config JSON file")
     parser.add_argument("--workdir", required=True, help="an empty folder for the cache, logs and temp files")
     parser.add_argument("--output", required=True, help="where to write the result JSON")
+    parser.add_argument("--postgres", help="a JSON file with the Postgres connection: an incremental read into it")
     args = parser.parse_args()
 
     workdir = Path(args.workdir).absolute()
@@ -126,6 +139,8 @@ def main() -> int:
         install_if_missing=False,
     )
     source.select_all_streams()
+    if args.postgres:
+        return _read_into_postgres(source, json.loads(Path(args.postgres).read_text()), workdir, args.output, started)
     cache = ab.get_default_cache()
     result = source.read(cache=cache, write_strategy="append", force_full_refresh=True)
     read_seconds = time.monotonic() - started
@@ -159,6 +174,47 @@ def main() -> int:
     }
     Path(args.output).write_text(json.dumps(output))
     print(json.dumps({key: value for key, value in output.items() if key != "streams"}))
+    return 0
+
+
+def _read_into_postgres(source, connection: dict, workdir: Path, output_path: str, started: float) -> int:
+    """One incremental read of the selected streams into a PostgresCache, default write strategy, state in the cache."""
+    from airbyte.caches import PostgresCache  # noqa: PLC0415
+
+    schema = connection.get("schema", "periskope")
+    cache = PostgresCache(
+        host=connection["host"],
+        port=int(connection["port"]),
+        database=connection["database"],
+        username=connection.get("username") or connection["user"],
+        password=connection["password"],
+        schema_name=schema,
+        cache_dir=workdir / "cache",
+    )
+    result = source.read(cache=cache)  # incremental where the stream supports it; write_strategy "auto"
+    read_seconds = time.monotonic() - started
+    # ReadResult has only the total; the progress tracker (not public API) holds the count per stream.
+    per_stream = dict(getattr(getattr(result, "_progress_tracker", None), "stream_read_counts", None) or {})
+    streams = {}
+    for name in source.get_selected_streams():
+        # PyAirbyte's table name for the stream (lower case here; a prefix if the cache has one).
+        table = cache.processor.get_sql_table_name(name)
+        streams[name] = {"records": per_stream.get(name, 0), "table": table,
+                         "rows": cache.processor.fetch_row_count(table)}
+    output = {
+        "versions": {package: _version(package) for package in ("airbyte", "airbyte-cdk", "sqlalchemy", "psycopg2-binary")},
+        "python": sys.version.split()[0],
+        "offline_mode": os.environ["AIRBYTE_OFFLINE_MODE"],
+        "cache": {"type": type(cache).__name__, "host": cache.host, "port": cache.port, "database": cache.database,
+                  "schema": cache.schema_name},
+        "write_strategy": "auto",
+        "read_seconds": round(read_seconds, 2),
+        "processed_records": result.processed_records,
+        "blocked_connections": BLOCKED,
+        "streams": streams,
+    }
+    Path(output_path).write_text(json.dumps(output))
+    print(json.dumps(output))
     return 0
 
 

@@ -1,9 +1,11 @@
-"""A throwaway PostgreSQL server on loopback, for tests and for trying PyAirbyte's Postgres cache by hand.
+"""A throwaway PostgreSQL server on loopback, for the tests and the tools (PyAirbyte's Postgres cache).
 
-Standard library only (Python 3.10+). Uses Debian's PostgreSQL binaries (/usr/lib/postgresql/<major>/bin) and
-installs them with apt-get when they are missing and this process is root:
+Used by integration_tests/test_postgres_destination.py and `make postgres` (tools/postgres_demo.py); it lives in
+integration_tests/support/ because tests may not import tools/, while tools may import this package. Standard
+library only (Python 3.10+). Uses Debian's PostgreSQL binaries (/usr/lib/postgresql/<major>/bin) and installs them
+with apt-get when they are missing and this process is root (else PostgresUnavailable says what to run):
 
-    from tools.postgres_server import running_postgres, describe
+    from integration_tests.support.postgres_server import running_postgres, describe
 
     with running_postgres(Path(".tmp/pg")) as pg:        # initdb + start on 127.0.0.1:<free port> + CREATE DATABASE
         print(describe(pg))                              # a psql command line for humans
@@ -256,12 +258,15 @@ def running_postgres(
     start_timeout: float = 60.0,
     settings: Optional[Dict[str, str]] = None,
     bin_dir: Optional[Path] = None,
+    keep: bool = False,
 ) -> Iterator[PostgresInfo]:
     """A fresh PostgreSQL server on 127.0.0.1:<free port> with `database` owned by the login role `user`.
 
     The cluster lives in a new folder under `base_dir` (or under /tmp when the server's user cannot reach
     `base_dir`), is UTF8, and is stopped with `pg_ctl stop -m fast` and deleted on exit. `password` defaults to a
-    random one (info.password). `settings` adds or overrides postgresql.conf settings.
+    random one (info.password). `settings` adds or overrides postgresql.conf settings. With `keep`, a with-block
+    that ends without an exception leaves the server running and its folder in place (stop_command(info) says how
+    to stop and delete it later); an exception still stops and deletes it.
     """
     bin_dir = Path(bin_dir) if bin_dir else ensure_postgres_installed()
     password = password or secrets.token_urlsafe(18)
@@ -273,6 +278,7 @@ def running_postgres(
     runner.cwd = run_dir  # pg_ctl fails if it cannot read its working folder
     runner.env["HOME"] = str(run_dir)
     extra_dirs = []
+    kept = False
     socket_dir = run_dir / "socket"
     data_dir, log_file = run_dir / "data", run_dir / "server.log"
     try:
@@ -294,7 +300,7 @@ def running_postgres(
             raise _failed(f"initdb exited {result.returncode}", result, None)
         conf = {**SETTINGS, "unix_socket_directories": str(socket_dir), **(settings or {})}
         with open(data_dir / "postgresql.conf", "a") as handle:  # appended: the last value of a setting wins
-            handle.write("\n# tools/postgres_server.py\n")
+            handle.write("\n# integration_tests/support/postgres_server.py\n")
             handle.writelines(f"{key} = {_conf_value(value)}\n" for key, value in conf.items())
 
         for _attempt in range(5):  # the free port may be taken between choosing it and binding it: choose again
@@ -329,13 +335,24 @@ def running_postgres(
                 raise _failed(f"createdb {database} exited {result.returncode}", result, log_file)
         yield PostgresInfo(host="127.0.0.1", port=port, database=database, user=user, password=password,
                            bin_dir=bin_dir, data_dir=data_dir, socket_dir=socket_dir, log_file=log_file)
+        kept = keep
     finally:
-        if (data_dir / "postmaster.pid").exists():  # started, even if start-up then failed or timed out
+        if not kept and (data_dir / "postmaster.pid").exists():  # started, even if start-up then failed or timed out
             stop = [str(bin_dir / "pg_ctl"), "stop", "-D", str(data_dir), "-m", "fast", "-w", "-t", "30"]
             try:
                 if runner.run(stop, timeout=60).returncode != 0:
                     runner.run(stop[:5] + ["immediate", "-w", "-t", "30"], timeout=60)
             except subprocess.TimeoutExpired:
                 runner.run(stop[:5] + ["immediate", "-w", "-t", "30"], timeout=60)
-        for path in (run_dir, *extra_dirs):
-            shutil.rmtree(path, ignore_errors=True)
+        if not kept:
+            for path in (run_dir, *extra_dirs):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def stop_command(info: PostgresInfo) -> str:
+    """A shell command that stops a server left running by running_postgres(keep=True) and deletes its folders."""
+    pg_ctl = shlex.join([str(info.bin_dir / "pg_ctl"), "stop", "-D", str(info.data_dir), "-m", "fast"])
+    if os.geteuid() == 0:
+        pg_ctl = f"runuser -u {SERVICE_USER} -- {pg_ctl}"
+    folders = [info.data_dir.parent] + ([info.socket_dir] if info.socket_dir.parent != info.data_dir.parent else [])
+    return f"{pg_ctl} && rm -rf {' '.join(shlex.quote(str(folder)) for folder in folders)}"

@@ -347,14 +347,15 @@ class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
 
 
 @dataclass
-class ChangedSinceSavedState(RecordFilter):
-    """The client-side incremental filter of the streams the API cannot filter by time (tickets, contacts, phones),
-    then the detail fields of the records kept (details.py).
+class EmittedRecords(RecordFilter):
+    """Which records of a page are emitted, completed with their detail fields (details.py).
 
-    In an incremental sync it keeps the records whose cursor is at or after the saved state less lookback_days (or
-    start_date, before the first sync): the read plan computes that floor (`read_plan.floor_of`). A full refresh
-    keeps every record, and so does an incremental sync for a record whose cursor is missing or not a date, or lies
-    in the future: a record is never dropped for what the filter cannot judge.
+    The streams the API cannot filter by time (tickets, contacts, phones) are filtered here: in an incremental sync,
+    the records whose cursor is at or after the saved state less lookback_days (or start_date, before the first
+    sync) are kept; the read plan computes that floor (`read_plan.floor_of`). A full refresh keeps every record, and
+    so does an incremental sync for a record whose cursor is missing or not a date, or lies in the future: a record
+    is never dropped for what the filter cannot judge. Phone-scoped streams have no floor: every record is kept.
+    Detail requests are made for the records kept only, through the number the page was read through.
     """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -370,34 +371,15 @@ class ChangedSinceSavedState(RecordFilter):
         stream_slice: Optional[StreamSlice] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        kept = list(records if self._floor is None else filter(self._is_changed, records))
-        return self._details.complete(kept) if self._details.active else kept
+        kept = records if self._floor is None else filter(self._is_changed, records)
+        if not self._details.active:
+            return kept
+        phone = stream_slice.partition.get("phone") if stream_slice is not None else None
+        return self._details.complete(list(kept), phone)
 
     def _is_changed(self, record: Mapping[str, Any]) -> bool:
         moment = parse_cursor(record.get(self._cursor_field))
         return moment is None or moment >= self._floor
-
-
-@dataclass
-class WithDetails(RecordFilter):
-    """Keeps every record of a phone-scoped stream and fills its detail field (details.py), asking through the
-    number the page was read through."""
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        super().__post_init__(parameters)
-        self._details = DetailRequests(parameters.get("name", "?"), self.config)
-
-    def filter_records(
-        self,
-        records: Iterable[Mapping[str, Any]],
-        stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        if not self._details.active:
-            return records
-        phone = stream_slice.partition.get("phone") if stream_slice is not None else None
-        return self._details.complete(list(records), phone)
 
 
 @dataclass

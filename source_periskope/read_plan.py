@@ -16,7 +16,7 @@ second.
 
 The plan travels to the streams inside the config (key PLAN_KEY): the partition router reads `phones_to_read`, the
 windowed cursor `window_days`,
-PlannedPerPhoneState (state.py) turns `numbers` into each number's starting state, ChangedSinceSavedState
+PlannedPerPhoneState (state.py) turns `numbers` into each number's starting state, EmittedRecords
 (components.py) reads `floor`, and the state converters read `settled_before`.
 """
 

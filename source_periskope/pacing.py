@@ -4,8 +4,8 @@ Periskope's responses carry X-RateLimit-Limit, -Remaining and -Reset (contract, 
 undocumented). Waiting out each 429 in the thread that got it keeps a sync with several workers, streams and numbers
 running into the quota; instead, every request asks the one Pacer of its API key before it is sent: the streams'
 requests through PacedBearerAuthenticator (components.py), the check, the phone lookup and the probes through
-api.get. The Pacer counts down what the last response said remains, less the requests sent since that one, and when
-nothing remains waits until the quota resets. So 429s become rare instead of routine; a 429 is still honoured by the
+api.get. The Pacer takes what the window has left to be the lowest Remaining its answers reported, less the requests sent
+and not answered yet, and when nothing remains waits for the answers in flight or until the quota resets. So 429s become rare instead of routine; a 429 is still honoured by the
 retry's backoff, and responses without the headers (or with values that make no sense) leave requests unpaced, as
 before.
 
@@ -27,6 +27,8 @@ from source_periskope.rate_limits import quota_reading, wait_from_headers
 
 SYNC_PATIENCE_SECONDS = 600.0  # a sync's request waits at most this long for its turn, then goes anyway
 SETTLE_SECONDS = 0.05  # after a reset, a moment for the server's clock
+POLL_SECONDS = 0.2  # while answers are awaited, how often a waiting request looks again
+LOST_AFTER_SECONDS = 300.0  # a request never answered (its connection failed) stops counting as in flight
 
 
 def sleep(seconds: float) -> None:  # a seam for tests, which record the waits instead of sleeping
@@ -34,64 +36,78 @@ def sleep(seconds: float) -> None:  # a seam for tests, which record the waits i
 
 
 class Pacer:
+    """The quota of one API key as the responses report it: what the window has left is the lowest Remaining its
+    answers reported, less the requests sent and not answered yet. A request goes while that is above zero; else it
+    waits for the answers in flight (which may show quota left) or for the window's reset."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._granted = 0  # requests let through so far
-        self._remaining: Optional[int] = None  # what the quota has left for requests not yet sent; None: unknown
-        self._resets_at: Optional[float] = None  # epoch seconds
+        self._granted = 0
+        self._outstanding: Dict[int, float] = {}  # request number -> when it was let through, until answered
+        self._reported: Optional[int] = None  # the lowest Remaining this window's answers reported
+        self._resets_at: Optional[float] = None  # epoch seconds; None: no window known
         self._limit: Optional[int] = None
-        self.waited_seconds = 0.0  # in all, for the log at the end of a sync
+        self.waited_seconds = 0.0  # in all
 
     def wait_turn(self, patience: float = SYNC_PATIENCE_SECONDS) -> int:
         """Blocks until a request may be sent (at most `patience` seconds); returns the request's number."""
-        with self._lock:
-            wait = self._wait_needed(time.time())
-            if wait <= 0:
-                return self._grant()
-        wait = min(wait, patience)
-        sleep(wait)
-        with self._lock:
-            self.waited_seconds += wait
-            if self._resets_at is not None and wait >= self._resets_at - time.time() - SETTLE_SECONDS:
-                self._renew()  # the window this thread waited for has reset (whoever woke first renews it)
-            return self._grant()
+        waited, until_reset = 0.0, None
+        while True:
+            with self._lock:
+                now = time.time()
+                self._renew_if_reset(now)
+                left = self._left()
+                if left is None or left > 0 or waited >= patience:
+                    return self._grant(now)
+                if until_reset is None:
+                    until_reset = max(0.0, (self._resets_at or now) - now) + SETTLE_SECONDS
+                step = min(POLL_SECONDS if self._outstanding else until_reset - waited, patience - waited)
+            step = max(step, 0.0)
+            sleep(step)
+            waited += step
+            with self._lock:
+                self.waited_seconds += step
+                if waited >= until_reset:  # the window this request waited for has reset
+                    self._new_window()
 
     def observe(self, number: Optional[int], status: int, headers: Mapping[str, str]) -> None:
         """What a response said about the quota; `number` is what wait_turn returned for its request."""
         now = time.time()
         reading = quota_reading(headers, now)
         with self._lock:
+            self._outstanding.pop(number, None)
             if reading is None:
                 if status == 429:  # no usable quota headers: hold everyone back as long as the 429 asks
                     wait = wait_from_headers(status, headers, now)
                     if wait is not None and wait > 0:
-                        self._remaining, self._resets_at = 0, now + wait
+                        self._reported, self._resets_at = 0, now + wait
                 return
-            sent_since = self._granted - number if number is not None else 0
-            remaining = max(0, reading.remaining - sent_since) if status != 429 else 0
             resets_at = now + reading.resets_in
-            if self._resets_at is None or resets_at > self._resets_at + 1 or self._remaining is None:
-                self._remaining = remaining  # a new window (or the first reading)
+            remaining = 0 if status == 429 else reading.remaining
+            if self._resets_at is None or self._reported is None or resets_at > self._resets_at + 1:
+                self._reported = remaining  # a new window (or the first reading)
             else:
-                self._remaining = min(self._remaining, remaining)
-            self._resets_at = resets_at  # the latest answer's reset is the one that counts (a 429's own, for one)
+                self._reported = min(self._reported, remaining)  # within a window, the lowest is the latest
+            self._resets_at = resets_at
             self._limit = reading.limit or self._limit
 
-    def _wait_needed(self, now: float) -> float:
-        if self._resets_at is not None and now >= self._resets_at:
-            self._renew()
-        if self._remaining is None or self._remaining > 0:
-            return 0.0
-        return max(0.0, (self._resets_at or now) - now) + SETTLE_SECONDS
+    def _left(self) -> Optional[int]:
+        base = self._reported if self._reported is not None else self._limit
+        return None if base is None else base - len(self._outstanding)
 
-    def _renew(self) -> None:
-        self._remaining = self._limit  # None when the limit is unknown: requests go until a response tells
+    def _renew_if_reset(self, now: float) -> None:
+        for number in [n for n, at in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
+            del self._outstanding[number]
+        if self._resets_at is not None and now >= self._resets_at:
+            self._new_window()
+
+    def _new_window(self) -> None:
+        self._reported = None  # what is left is the limit, if known; else requests go until an answer tells
         self._resets_at = None
 
-    def _grant(self) -> int:
+    def _grant(self, now: float) -> int:
         self._granted += 1
-        if self._remaining is not None:
-            self._remaining -= 1
+        self._outstanding[self._granted] = now
         return self._granted
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from unit_tests.stream_table import PHONE_STREAMS
 from unit_tests.stream_table import STREAMS as STREAM_TABLE
 
 UNIT_TESTS_DIR = Path(__file__).resolve().parent
@@ -279,7 +280,7 @@ def test_pinned_types():
         nested = {n: [t for t in types_of(p) if t != "null"] for n, p in prop["properties"].items()}
         assert nested["from_me"] == ["boolean"] and nested["id"] == ["string"], f"{stream}.{field}"
         assert nested["remote"] == ["string"] and nested["serialized"] == ["string"], f"{stream}.{field}"
-    for stream in ["messages", "chats", "notifications", "notes", "reactions"]:
+    for stream in PHONE_STREAMS:
         assert "org_phone" in load_schema(stream)["properties"], stream
 
 

@@ -84,6 +84,7 @@ class FakePeriskope(Situations):
         self.on_request = None
         self.schedule = RequestSchedule()
         self.request_log = []
+        self.request_times = []  # epoch seconds each request_log entry was answered, in the same order
         self.outside_api_requests = Counter()  # path -> requests not under /v1 (answered 404)
         self._org_options = dict(seed=seed, sizes=sizes, now=now, connected_phones=connected_phones,
                                  disconnected_phones=disconnected_phones, json_strings=json_strings,
@@ -251,6 +252,7 @@ class FakePeriskope(Situations):
     def reset_counts(self):
         with self._log_lock:
             self.request_log.clear()
+            self.request_times.clear()
             self.outside_api_requests.clear()
             self._request_number = 0
         self.faults.served.clear()
@@ -283,6 +285,7 @@ class FakePeriskope(Situations):
     def _log(self, entry):
         with self._log_lock:
             self.request_log.append(entry)
+            self.request_times.append(time.time())
 
     def rate_limit_headers(self, remaining=None, reset=None, count=True):
         """X-RateLimit-* for this moment, counting this request unless count=False.

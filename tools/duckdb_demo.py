@@ -9,6 +9,7 @@ left in output/duckdb/ and its path and row counts are printed.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,8 @@ def main() -> int:
     except pyairbyte_venv.VenvUnavailable as failure:
         print(f"Could not install PyAirbyte into {pyairbyte_venv.VENV.name}/: {failure}", file=sys.stderr)
         return 1
+    # A fresh cache each time: the read appends one row per record, so a second run would double every table.
+    shutil.rmtree(OUTPUT / "pyairbyte", ignore_errors=True)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with fake_server_process() as base_url:
         (OUTPUT / "config.json").write_text(json.dumps(demo_config(base_url)))

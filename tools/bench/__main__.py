@@ -36,10 +36,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from integration_tests.support.connector import configured_catalog
 from integration_tests.support.paths import PROJECT_ROOT
 from source_periskope.stream_facts import stream_names
-from tools.bench.commands import baseline_command, discover_catalog, incremental_catalog, read_command, write_json
+from tools.bench.commands import baseline_command, bench_config, full_refresh_files, incremental_catalog, read_command, write_json
 from tools.bench.hotspots import print_profile
 from tools.bench.measure import DROPPED_ENV, RunResult, run_measured
 from tools.bench.profiling import run_profile
@@ -47,7 +46,7 @@ from tools.bench.quota import run_quota
 from tools.bench.provenance import git_info, machine, versions
 from tools.bench.report import busy_note, reserve_output_path, table, write_document
 from tools.bench.server import FakeServer
-from tools.common import FAKE_API_KEY, ProgressLine
+from tools.common import ProgressLine
 
 LARGE_MESSAGES = 1_000_000
 RUNS = ("baseline", "full_refresh", "incremental", "resync")
@@ -131,14 +130,10 @@ def _benchmark(args: argparse.Namespace, git: Dict[str, Any], output: Path) -> i
     progress = ProgressLine()
     try:
         phone = server.stats()["phones"][0]["number"]
-        config = {"api_key": FAKE_API_KEY, "phone_number": phone, "base_url": server.base_url, "page_size": args.page_size}
-        if args.concurrency is not None:
-            config["num_workers"] = args.concurrency
+        config = bench_config(server.base_url, [phone], args)
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
-            config_path = write_json(directory, "config.json", config)
-            catalog = discover_catalog(config_path)
-            full_path = write_json(directory, "full.json", configured_catalog(catalog, "full_refresh", args.stream_list))
+            config_path, catalog, full_path = full_refresh_files(directory, config, args.stream_list)
             incremental_path = write_json(directory, "incremental.json", incremental_catalog(catalog, args.stream_list))
             commands = {
                 "baseline": baseline_command(server.base_url, config["api_key"], phone, args.stream_list, args.page_size),

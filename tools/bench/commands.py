@@ -7,10 +7,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from integration_tests.support.connector import configured_catalog, connector_command
 from integration_tests.support.paths import PROJECT_ROOT
+from tools.common import FAKE_API_KEY
 
 
 def write_json(directory: Path, name: str, content: Any) -> str:
@@ -48,3 +49,20 @@ def baseline_command(base_url: str, api_key: str, phone: str, streams: List[str]
         sys.executable, "-m", "tools.bench.baseline", "--base-url", base_url, "--api-key", api_key, "--phone", phone,
         "--streams", ",".join(streams), "--page-size", str(page_size),
     ]
+
+
+def bench_config(base_url: str, numbers: List[str], args: Any) -> Dict[str, Any]:
+    """The connector config of a benchmark run: the fake's key, its numbers, the page size and workers asked for."""
+    config: Dict[str, Any] = {"api_key": FAKE_API_KEY, "phone_number": numbers[0], "base_url": base_url, "page_size": args.page_size}
+    if numbers[1:]:
+        config["additional_phone_numbers"] = numbers[1:]
+    if args.concurrency is not None:
+        config["num_workers"] = args.concurrency
+    return config
+
+
+def full_refresh_files(directory: Path, config: Dict[str, Any], streams: List[str]) -> Tuple[str, Dict[str, Any], str]:
+    """(config file, discovered catalog, full refresh catalog file) in `directory`."""
+    config_path = write_json(directory, "config.json", config)
+    catalog = discover_catalog(config_path)
+    return config_path, catalog, write_json(directory, "full.json", configured_catalog(catalog, "full_refresh", streams))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import urllib.request
 from typing import Any, Dict, List, Optional

@@ -1,7 +1,6 @@
 """GET /contacts: org-level, newest updated first, no time filter: every page is read and filtered locally."""
 
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 
 from unit_tests.mock_server.config import ConfigBuilder

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 from jsonschema import Draft7Validator
 

@@ -50,10 +50,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from integration_tests.container.image import say as _say
 from integration_tests.fake_periskope import FakePeriskope
-from integration_tests.support import pyairbyte_venv
-from integration_tests.support.paths import ON_CI
+from integration_tests.support.not_run import not_run, say
+from integration_tests.support.not_run import pyairbyte_python as pyairbyte_python_or_not_run
 from integration_tests.support.postgres_server import (
     DEFAULT_INSTALL_LOG,
     INSTALL_HINT,
@@ -64,7 +63,8 @@ from integration_tests.support.postgres_server import (
     find_postgres_bin_dir,
     running_postgres,
 )
-from integration_tests.support.pyairbyte_venv import INSTALL_LOG, READ_SCRIPT, REQUIREMENTS, VENV, VenvUnavailable
+from integration_tests.support import pyairbyte_venv
+from integration_tests.support.pyairbyte_venv import READ_SCRIPT
 from integration_tests.support.servers import connector_config
 from unit_tests.stream_table import NAMES as STREAMS
 from unit_tests.stream_table import STREAMS as STREAM_TABLE
@@ -81,6 +81,7 @@ LOOKBACK_DAYS = 1
 HISTORY_AGE_SECONDS = 86_400  # the organisation's history ends a day before the first sync
 SCHEMA = "periskope"
 READ_TIMEOUT_SECONDS = 10 * 60
+TAG = "test_postgres_destination"
 RUN_ALONE = ".venv/bin/python -m pytest integration_tests/test_postgres_destination.py -q -s"
 
 # Fields compared with the server's, beside the cursor: passed through by the connector untransformed.
@@ -102,23 +103,16 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # -- unavailable ------------------------------------------------------------------------------------------------
 
 def _unavailable(config: pytest.Config, reason: str, command: str) -> None:
-    message = (f"POSTGRES DESTINATION TEST NOT RUN: {reason}\nSyncing source-periskope into PostgreSQL with PyAirbyte "
-               f"is untested here. To run it: {command}, then {RUN_ALONE}")
-    _say(config, "\n[test_postgres_destination] " + message.replace("\n", "\n[test_postgres_destination] "))
-    if ON_CI:
-        pytest.fail(message + "\nCI=true, so this is a failure, not a skip.", pytrace=False)
-    pytest.skip(message)
+    not_run(config, TAG, f"POSTGRES DESTINATION TEST NOT RUN: {reason}\nSyncing source-periskope into PostgreSQL with "
+                         f"PyAirbyte is untested here. To run it: {command}, then {RUN_ALONE}")
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def pyairbyte_python(request: pytest.FixtureRequest) -> Path:
-    try:
-        return pyairbyte_venv.ensure(lambda line: _say(request.config, f"\n[test_postgres_destination] {line}"))
-    except VenvUnavailable as failure:
-        _unavailable(request.config, f"the PyAirbyte venv {VENV}/ could not be built from {REQUIREMENTS} "
-                                     f"(log: {INSTALL_LOG}): {failure}", "make sure a package index is reachable")
+    return pyairbyte_python_or_not_run(request.config, TAG, "Syncing source-periskope into PostgreSQL with PyAirbyte",
+                                       f"Make sure a package index is reachable, then {RUN_ALONE}")
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +120,7 @@ def postgres(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Postg
     started = time.monotonic()
     found = find_postgres_bin_dir()
     if found is None and os.geteuid() == 0:
-        _say(request.config, f"\n[test_postgres_destination] PostgreSQL is not installed: installing Debian's "
+        say(request.config, f"\n[test_postgres_destination] PostgreSQL is not installed: installing Debian's "
                              f"`postgresql` package (log: {DEFAULT_INSTALL_LOG})")
     with contextlib.ExitStack() as stack:
         try:
@@ -140,7 +134,7 @@ def postgres(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Postg
             _unavailable(request.config, f"PostgreSQL could not be started: {failure}",
                          f"`make postgres` to see it start (and, if its binaries are broken, {INSTALL_HINT})")
         how = "found" if found else f"installed in {installed_seconds:.1f}s"
-        _say(request.config, f"\n[test_postgres_destination] PostgreSQL {installed.parent.name} ({how}) running in "
+        say(request.config, f"\n[test_postgres_destination] PostgreSQL {installed.parent.name} ({how}) running in "
                              f"{time.monotonic() - started:.1f}s on {info.host}:{info.port}")
         yield info
 
@@ -438,7 +432,7 @@ def scenario(request: pytest.FixtureRequest, pyairbyte_python: Path, postgres: P
         check, held = compare(number, result, seconds, tables, fake)
         syncs.append(check)
         counts = ", ".join(f"{stream} {figures['records']}" for stream, figures in result["streams"].items())
-        _say(request.config, f"[test_postgres_destination] read {number}: {result['processed_records']} records in "
+        say(request.config, f"[test_postgres_destination] read {number}: {result['processed_records']} records in "
                              f"{seconds:.1f}s (read itself {result['read_seconds']}s) [{counts}]; tables "
                              f"{sum(check.rows.values())} rows, {check.compared_rows} compared with the server, "
                              f"{len(check.problems())} problem(s)")
@@ -508,7 +502,7 @@ def test_three_incremental_pyairbyte_reads_into_postgres(scenario, request):
     states = {row.get("stream_name") for row in scenario.state_rows}
     assert set(STREAMS) <= states, f"{SCHEMA}._airbyte_state holds state for {sorted(states)}"
     changes = "; ".join(f"before read {n}: {len(lines)} changes" for n, lines in scenario.changes.items())
-    _say(request.config, f"[test_postgres_destination] {len(scenario.syncs)} syncs, {changes}, "
+    say(request.config, f"[test_postgres_destination] {len(scenario.syncs)} syncs, {changes}, "
                          f"{len(scenario.expectations)} staged changes checked, "
                          f"{sum(c.compared_rows for c in scenario.syncs)} row versions compared; "
                          f"final rows: {scenario.syncs[-1].rows}; scenario {scenario.seconds:.1f}s")

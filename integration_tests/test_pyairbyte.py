@@ -34,11 +34,11 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from integration_tests.container.image import say as _say
 from integration_tests.fake_periskope import FakePeriskope
 from integration_tests.support import pyairbyte_venv
-from integration_tests.support.paths import ON_CI
-from integration_tests.support.pyairbyte_venv import INSTALL_LOG, READ_SCRIPT, REQUIREMENTS, VENV, VenvUnavailable
+from integration_tests.support.not_run import pyairbyte_python as pyairbyte_python_or_not_run
+from integration_tests.support.not_run import say
+from integration_tests.support.pyairbyte_venv import READ_SCRIPT
 from integration_tests.support.servers import connector_config
 from unit_tests.stream_table import NAMES as STREAMS
 from unit_tests.stream_table import STREAMS as STREAM_TABLE
@@ -50,24 +50,10 @@ SIZES = {"chats": 10, "messages": 80, "notifications": 15, "notes": 12, "reactio
 PAGE_SIZE = 10
 
 
-def _unavailable(config: pytest.Config, reason: str) -> None:
-    message = (
-        f"PYAIRBYTE TEST NOT RUN: {reason}. Reading source-periskope with PyAirbyte is untested here. It needs "
-        f"a package index to build {VENV}/ from {REQUIREMENTS} once (log: {INSTALL_LOG})."
-    )
-    _say(config, "\n[test_pyairbyte] " + message)
-    if ON_CI:
-        pytest.fail(message + " CI=true, so this is a failure, not a skip.", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def pyairbyte_python(request: pytest.FixtureRequest) -> Path:
-    """The PyAirbyte venv's Python: reused when its stamp matches the requirements file, else (re)built."""
-    try:
-        return pyairbyte_venv.ensure(lambda line: _say(request.config, f"\n[test_pyairbyte] {line}"))
-    except VenvUnavailable as failure:
-        _unavailable(request.config, str(failure))
+    return pyairbyte_python_or_not_run(request.config, "test_pyairbyte", "Reading source-periskope with PyAirbyte",
+                                       "Make sure a package index is reachable (the venv is built once).")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +85,7 @@ def read_result(request: pytest.FixtureRequest, pyairbyte_python: Path, fake: Fa
     )
     result = json.loads(output.read_text())
     versions = ", ".join(f"{name} {version}" for name, version in result["versions"].items())
-    _say(request.config, f"[test_pyairbyte] PyAirbyte read {result['processed_records']} records in {elapsed:.1f}s "
+    say(request.config, f"[test_pyairbyte] PyAirbyte read {result['processed_records']} records in {elapsed:.1f}s "
                          f"(read itself {result['read_seconds']}s; {versions})")
     result["workdir"] = str(workdir)
     return result

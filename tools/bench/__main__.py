@@ -38,7 +38,7 @@ from typing import Any, Dict, List, Optional
 
 from integration_tests.support.paths import PROJECT_ROOT
 from source_periskope.stream_facts import stream_names
-from tools.bench.commands import baseline_command, bench_config, full_refresh_files, incremental_catalog, read_command, write_json
+from tools.bench.commands import DETAIL_OPTIONS, baseline_command, bench_config, full_refresh_files, incremental_catalog, read_command, write_json
 from tools.bench.hotspots import print_profile
 from tools.bench.measure import DROPPED_ENV, RunResult, run_measured
 from tools.bench.profiling import run_profile
@@ -78,7 +78,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--numbers", type=int, default=5, help="WhatsApp numbers in the quota benchmark (default 5)")
     parser.add_argument("--no-odd-text", action="store_true",
                         help="serve no odd text (lone surrogates etc.), e.g. to compare with a connector that fails on it")
+    parser.add_argument("--details", default=None,
+                        help=f"comma-separated by-id fields to fetch, of {','.join(DETAIL_OPTIONS)} or 'none' "
+                             "(default: the connector's defaults, closed_by only)")
     args = parser.parse_args(argv)
+    if args.details is not None:
+        args.detail_list = [d.strip() for d in args.details.split(",") if d.strip() and d.strip() != "none"]
+        if any(d not in DETAIL_OPTIONS for d in args.detail_list):
+            parser.error(f"--details takes {', '.join(DETAIL_OPTIONS)} or none")
+    else:
+        args.detail_list = None
     if args.large:
         args.messages = LARGE_MESSAGES
     if args.quota is not None:

@@ -51,9 +51,16 @@ def baseline_command(base_url: str, api_key: str, phone: str, streams: List[str]
     ]
 
 
+# --details names -> the connector's options for the by-id fields (source_periskope/details.py)
+DETAIL_OPTIONS = {"closed_by": "fetch_ticket_closed_by", "reactions": "fetch_message_reactions",
+                  "chat_ids": "fetch_contact_chat_ids"}
+
+
 def bench_config(base_url: str, numbers: List[str], args: Any) -> Dict[str, Any]:
-    """The connector config of a benchmark run: the fake's key, its numbers, the page size and workers asked for."""
+    """The connector config of a benchmark run: the fake's key, its numbers, the page size, workers and details asked for."""
     config: Dict[str, Any] = {"api_key": FAKE_API_KEY, "phone_number": numbers[0], "base_url": base_url, "page_size": args.page_size}
+    if getattr(args, "detail_list", None) is not None:
+        config.update({option: name in args.detail_list for name, option in DETAIL_OPTIONS.items()})
     if numbers[1:]:
         config["additional_phone_numbers"] = numbers[1:]
     if args.concurrency is not None:

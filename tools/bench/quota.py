@@ -11,7 +11,7 @@ before the last (60 s each) plus the last window's share of T:
 Printed too, the fluid ideal a token bucket would allow, max(0, R - quota) / (quota / 60). Then the requests
 (pages needed: the sum of ceil(records / page size) per stream and number; pages made; time windows; probes;
 /phones/all), 429s received and peak RSS. The detail requests of the by-id fields (details.py) are counted apart;
-only fetch_ticket_closed_by is on by default.
+only fetch_ticket_closed_by is on by default; --details picks others (e.g. --details closed_by,reactions,chat_ids).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def pages_needed(counts: Dict[str, Any], page_size: int, streams: List[str]) -> 
     return needed
 
 
-DETAIL_PREFIXES = ("/tickets/", "/message/", "/contacts/")
+DETAIL_PREFIXES = {"/tickets/": "closed_by", "/message/": "reactions", "/contacts/": "chat_ids"}
 ALL_HISTORY_START = "2009-01-01T00:00:00Z"  # a full refresh's configured start: the read plan's first page asks from it
 
 
@@ -59,8 +59,9 @@ def breakdown(log: List[Dict[str, Any]]) -> Dict[str, int]:
             kinds["429s"] += 1
         if entry["path"] == "/phones/all":
             kinds["phones/all"] += 1
-        elif entry["path"].startswith(DETAIL_PREFIXES):
+        elif entry["path"].startswith(tuple(DETAIL_PREFIXES)):
             kinds["details"] += 1  # by-id requests for tickets.closed_by etc. (details.py), counted apart
+            kinds["details " + next(f for p, f in DETAIL_PREFIXES.items() if entry["path"].startswith(p))] += 1
         elif query.get("limit") == "1" or query.get("start_time") == ALL_HISTORY_START:
             kinds["probes"] += 1  # limit=1, or the read plan's first page of a history (probes.history_begin)
         else:
@@ -72,6 +73,10 @@ def breakdown(log: List[Dict[str, Any]]) -> Dict[str, int]:
     return dict(kinds)
 
 
+def _per_field(kinds: Dict[str, int]) -> str:
+    return ", ".join(f"{field} {kinds.get('details ' + field, 0):,}" for field in DETAIL_PREFIXES.values())
+
+
 def per_window(log: List[Dict[str, Any]]) -> List[int]:
     """Requests answered in each 60 s from the first one (the fake's window opens with a key's first request)."""
     if not log:
@@ -81,8 +86,14 @@ def per_window(log: List[Dict[str, Any]]) -> List[int]:
     return [counts[n] for n in range(max(counts) + 1)]
 
 
+# Without a quota the fake still sends truthful headers for an unenforced limit (6000/min by default), which the
+# connector's pace obeys: the run without a quota raises it out of reach, to measure the sync unconstrained.
+UNCONSTRAINED_PER_MINUTE = 1_000_000_000
+
+
 def set_quota(server: FakeServer, per_minute: Any) -> None:
-    request = urllib.request.Request(f"{server.admin_url}/settings", data=json.dumps({"quota_per_minute": per_minute}).encode(),
+    settings = {"quota_per_minute": per_minute, "rate_limit_per_minute": UNCONSTRAINED_PER_MINUTE if per_minute is None else 6000}
+    request = urllib.request.Request(f"{server.admin_url}/settings", data=json.dumps(settings).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     urllib.request.urlopen(request, timeout=60).read()
     urllib.request.urlopen(urllib.request.Request(f"{server.admin_url}/reset_counts", data=b"{}", method="POST"), timeout=60).read()
@@ -128,7 +139,7 @@ def run_quota(args: Any) -> int:
           f"{'ok' if result.ok else 'FAILED: ' + '; '.join(result.errors[:2] or [result.stderr_tail[-300:]])}")
     print(f"  requests {kinds['requests']:,}: pages {kinds.get('pages', 0):,} (needed {needed:,}), windows {kinds['windows']:,}, "
           f"probes {kinds.get('probes', 0):,}, /phones/all {kinds.get('phones/all', 0)}, detail requests "
-          f"{kinds.get('details', 0):,}; 429s {kinds.get('429s', 0)} "
+          f"{kinds.get('details', 0):,} ({_per_field(kinds)}); 429s {kinds.get('429s', 0)} "
           f"({100 * kinds.get('429s', 0) / max(1, kinds['requests']):.2f}%)")
     print(f"  requests per minute of the quota's windows: {per_window(log)}")
     # Each extra time window can end in one short page, so pages needed + windows bounds what a sync should make.

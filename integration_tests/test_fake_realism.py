@@ -379,7 +379,7 @@ def test_quota_and_data_switches_through_the_admin_api(fake):
                 "odd_text": False, "labels_shape": "string"}
     assert requests.post(f"{admin}/settings", json=settings, timeout=10).json() == {
         **settings, "notifications_key": "messages", "count_is_total": False, "omit_count": False,
-        "strict_limit": False, "latency_ms": 0}
+        "strict_limit": False, "latency_ms": 0, "rate_limit_per_minute": 6000}
     assert get(fake, "/tickets").status_code == 200
     refused = get(fake, "/tickets")
     assert refused.status_code == 429 and "Retry-After" in refused.headers
@@ -388,6 +388,10 @@ def test_quota_and_data_switches_through_the_admin_api(fake):
     assert all(isinstance(t["labels"], str) for t in tickets)
     orjson.loads(get(fake, "/chats/messages", fake.phones[0]["number"]).content)  # odd text is off
     assert requests.post(f"{admin}/settings", json={"quota_reset_format": "hours"}, timeout=10).status_code == 400
+    # without a quota the headers announce an unenforced limit, which can be raised out of a pace's reach
+    assert requests.post(f"{admin}/settings", json={"rate_limit_per_minute": 10**9}, timeout=10).ok
+    assert get(fake, "/tickets").headers["X-RateLimit-Limit"] == str(10**9)
+    assert requests.post(f"{admin}/settings", json={"rate_limit_per_minute": 0}, timeout=10).status_code == 400
 
 
 # -- 10. by-id endpoints as the contract shows them ----------------------------------------------------

@@ -78,7 +78,7 @@ class FakePeriskope(Situations):
         self.count_is_total = count_is_total
         self.omit_count = omit_count
         self.strict_limit = strict_limit
-        self.rate_limit_per_minute = rate_limit_per_minute  # informational headers when no quota is set
+        self.rate_limit_per_minute = rate_limit_per_minute
         self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
         self.faults = faults or FaultSettings()
         self.on_request = None
@@ -175,6 +175,17 @@ class FakePeriskope(Situations):
             self._build_organisations()
 
     # -- the request quota (quota.py) ---------------------------------------------------
+    @property
+    def rate_limit_per_minute(self):
+        """The limit the X-RateLimit-* headers announce while no quota is set (informational: nothing enforced)."""
+        return self._rate_limit_per_minute
+
+    @rate_limit_per_minute.setter
+    def rate_limit_per_minute(self, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"rate_limit_per_minute must be a positive integer, not {value!r}")
+        self._rate_limit_per_minute = value
+
     @property
     def quota_per_minute(self):
         """Requests per key per 60-second window, or None for no quota."""

@@ -14,9 +14,9 @@ from unit_tests.mock_server.config import OTHER_PHONE, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import CURSOR_FIELD, ID_FIELD, a_record, error, example_records, page, records
 from unit_tests.mock_server.utils import MockedApi, final_state, read_stream, record_data
+from unit_tests.stream_table import PHONE_STREAMS
 
 NOW = "2026-11-15T12:00:00Z"
-PHONE_STREAMS = ["chats", "messages", "notifications", "notes", "reactions"]
 FIRST_WINDOW = ("2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z")
 SECOND_WINDOW = ("2026-10-31T00:00:00Z", "2026-11-15T12:00:01Z")
 

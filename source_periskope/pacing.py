@@ -47,6 +47,7 @@ class Pacer:
         self._reported: Optional[int] = None  # the lowest Remaining this window's answers reported
         self._resets_at: Optional[float] = None  # epoch seconds; None: no window known
         self._limit: Optional[int] = None
+        self._window = 0  # counts the windows this pace has seen begin
         self.waited_seconds = 0.0  # in all
 
     def wait_turn(self, patience: float = SYNC_PATIENCE_SECONDS) -> int:
@@ -61,13 +62,16 @@ class Pacer:
                     return self._grant(now)
                 if until_reset is None:
                     until_reset = max(0.0, (self._resets_at or now) - now) + SETTLE_SECONDS
+                    awaited_window = self._window
                 step = min(POLL_SECONDS if self._outstanding else until_reset - waited, patience - waited)
             step = max(step, 0.0)
             sleep(step)
             waited += step
             with self._lock:
                 self.waited_seconds += step
-                if waited >= until_reset:  # the window this request waited for has reset
+                # The window this request waited for has reset, unless another thread already saw the next one
+                # begin (its answers say what is left now). Time may stand still (tests), so count the waits.
+                if waited >= until_reset and self._window == awaited_window:
                     self._new_window()
 
     def observe(self, number: Optional[int], status: int, headers: Mapping[str, str]) -> None:
@@ -86,6 +90,7 @@ class Pacer:
             remaining = 0 if status == 429 else reading.remaining
             if self._resets_at is None or self._reported is None or resets_at > self._resets_at + 1:
                 self._reported = remaining  # a new window (or the first reading)
+                self._window += 1
             else:
                 self._reported = min(self._reported, remaining)  # within a window, the lowest is the latest
             self._resets_at = resets_at
@@ -98,12 +103,13 @@ class Pacer:
     def _renew_if_reset(self, now: float) -> None:
         for number in [n for n, at in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
             del self._outstanding[number]
-        if self._resets_at is not None and now >= self._resets_at:
+        if self._resets_at is not None and now >= self._resets_at + SETTLE_SECONDS:
             self._new_window()
 
     def _new_window(self) -> None:
         self._reported = None  # what is left is the limit, if known; else requests go until an answer tells
         self._resets_at = None
+        self._window += 1
 
     def _grant(self, now: float) -> int:
         self._granted += 1

@@ -1,14 +1,21 @@
 """The real CLI against a fake server that enforces a request quota: the pace keeps 429s rare.
 
 The fake's quota is a fixed window per API key (integration_tests/fake_periskope/quota.py); these tests shorten its
-window to a few seconds so that a whole multi-number sync meets it several times in under a minute.
+window to a few seconds so that a whole multi-number sync meets it several times in under a minute. The last test
+drives the Pacer from eight threads against the same quota model, without the CLI, to hit a window boundary with
+every thread waiting at once.
 """
+
+import threading
+import time
 
 import pytest
 
 from integration_tests.fake_periskope import FakePeriskope
+from integration_tests.fake_periskope.quota import Quota
 from integration_tests.support.connector import configured_catalog, run
 from integration_tests.support.servers import connector_config
+from source_periskope.pacing import Pacer
 from unit_tests.stream_table import NAMES, key, keys_of
 
 
@@ -36,3 +43,30 @@ def test_a_multi_number_sync_under_a_quota_meets_fewer_than_one_percent_429s(quo
     assert stats["requests"] > 3 * quota  # the quota was met several times
     for stream in streams or NAMES:
         assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream
+
+
+def test_threads_sharing_a_key_wait_together_across_a_window_boundary():
+    """Eight threads at once against the fake's quota model, four requests per two-second window, three of them left: those that find
+    the window spent wait for its end together, and the first answers of the next window bind them all (a waiting
+    thread that started "its" new window again would forget those answers and overrun it)."""
+    quota, pacer, threads = Quota(per_minute=4, reset_format="epoch_ms"), Pacer(), 8
+    quota.window_seconds = 2
+    allowed, headers = quota.admit("key")  # a first request tells the pace the quota, as a sync's check does
+    pacer.observe(None, 200, headers)
+    start = threading.Barrier(threads)
+
+    def one_request():
+        start.wait()
+        number = pacer.wait_turn(patience=30)
+        allowed, headers = quota.admit("key")
+        time.sleep(0.02)  # the answer travels back while other threads ask for their turn
+        pacer.observe(number, 200 if allowed else 429, headers)
+
+    workers = [threading.Thread(target=one_request) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert not any(worker.is_alive() for worker in workers)
+    assert quota.rejected == 0

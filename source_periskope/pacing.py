@@ -85,6 +85,7 @@ class Pacer:
                     wait = wait_from_headers(status, headers, now)
                     if wait is not None and wait > 0:
                         self._reported, self._resets_at = 0, now + wait
+                        self._window += 1
                 return
             resets_at = now + reading.resets_in
             remaining = 0 if status == 429 else reading.remaining

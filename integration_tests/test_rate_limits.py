@@ -45,11 +45,13 @@ def test_a_multi_number_sync_under_a_quota_meets_fewer_than_one_percent_429s(quo
         assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream
 
 
-def test_threads_sharing_a_key_wait_together_across_a_window_boundary():
+def test_threads_sharing_a_key_wait_together_across_a_window_boundary(monkeypatch):
     """Eight threads at once against the fake's quota model, four requests per two-second window, three of them left: those that find
     the window spent wait for its end together, and the first answers of the next window bind them all (a waiting
     thread that started "its" new window again would forget those answers and overrun it)."""
     quota, pacer, threads = Quota(per_minute=4, reset_format="epoch_ms"), Pacer(), 8
+    sleeps = []
+    monkeypatch.setattr("source_periskope.pacing.sleep", lambda seconds: sleeps.append(seconds) or time.sleep(seconds))
     quota.window_seconds = 2
     allowed, headers = quota.admit("key")  # a first request tells the pace the quota, as a sync's check does
     pacer.observe(None, 200, headers)
@@ -69,4 +71,45 @@ def test_threads_sharing_a_key_wait_together_across_a_window_boundary():
         worker.join(timeout=30)
 
     assert not any(worker.is_alive() for worker in workers)
+    assert quota.rejected == 0
+    assert sum(1 for seconds in sleeps if seconds <= 0) <= threads  # they slept until their turn, not spun
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_late_answer_from_the_previous_window_does_not_end_the_current_one(monkeypatch):
+    """The fake's quota with Reset as whole seconds to wait: the last request of a window is answered after the next
+    window has begun, saying "0 left, reset in 1 s". That speaks of the old window; the new one still ends in 60 s."""
+    clock = Clock(1000.0)
+    monkeypatch.setattr("source_periskope.pacing.time", clock)
+    monkeypatch.setattr("source_periskope.pacing.sleep", clock.sleep)
+    quota, pacer = Quota(per_minute=5, clock=clock.time), Pacer()
+
+    def send():
+        number = pacer.wait_turn()
+        allowed, headers = quota.admit("key")
+        return number, 200 if allowed else 429, headers
+
+    for _ in range(4):  # the window from 1000 to 1060
+        pacer.observe(*send())
+    clock.now = 1059.5
+    late = send()  # the window's fifth request, answered late
+    clock.now = 1060.1
+    for _ in range(4):  # the next window, until 1120.1
+        pacer.observe(*send())
+    clock.now = 1060.6
+    pacer.observe(*late)
+    answers = [send() for _ in range(3)]  # three workers at once: one request is left in this window
+    for answer in answers:
+        pacer.observe(*answer)
+
     assert quota.rejected == 0

@@ -55,8 +55,10 @@ def get(
             response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS,
                                     hooks={"response": refuse_unsafe_redirect})
         except UnsafeRedirect as refused:
+            pacer.release(number)
             raise ApiProblem(refused.message) from None
         except requests.exceptions.RequestException as error:
+            pacer.release(number)  # no answer: it no longer counts in flight
             # A refused connection fails again at once; a reset or a timeout may not: both are tried again.
             if attempt == patience.attempts:
                 raise ApiProblem(

@@ -409,6 +409,8 @@ class PacedBearerAuthenticator(DeclarativeAuthenticator):
         return f"Bearer {self._token}"
 
     def __call__(self, request: requests.PreparedRequest) -> Any:
+        # Called again for each retry: an attempt that got no answer (a reset connection) no longer counts in flight.
+        self._pacer.release(getattr(request, REQUEST_NUMBER, None))
         setattr(request, REQUEST_NUMBER, self._pacer.wait_turn())
         if refuse_unsafe_redirect not in request.hooks["response"]:
             request.register_hook("response", refuse_unsafe_redirect)

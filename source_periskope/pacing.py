@@ -52,7 +52,7 @@ class Pacer:
 
     def wait_turn(self, patience: float = SYNC_PATIENCE_SECONDS) -> int:
         """Blocks until a request may be sent (at most `patience` seconds); returns the request's number."""
-        waited, until_reset = 0.0, None
+        waited, until_reset, awaited_window = 0.0, None, -1
         while True:
             with self._lock:
                 now = time.time()
@@ -60,8 +60,8 @@ class Pacer:
                 left = self._left()
                 if left is None or left > 0 or waited >= patience:
                     return self._grant(now)
-                if until_reset is None:
-                    until_reset = max(0.0, (self._resets_at or now) - now) + SETTLE_SECONDS
+                if until_reset is None or self._window != awaited_window:  # (re)measure for the window now known
+                    until_reset = waited + max(0.0, (self._resets_at or now) - now) + SETTLE_SECONDS
                     awaited_window = self._window
                 step = min(POLL_SECONDS if self._outstanding else until_reset - waited, patience - waited)
             step = max(step, 0.0)
@@ -89,13 +89,22 @@ class Pacer:
                 return
             resets_at = now + reading.resets_in
             remaining = 0 if status == 429 else reading.remaining
+            if status != 429 and self._resets_at is not None and resets_at < self._resets_at - 1:
+                return  # a late answer from a window that has reset since: it says nothing about this one
             if self._resets_at is None or self._reported is None or resets_at > self._resets_at + 1:
                 self._reported = remaining  # a new window (or the first reading)
                 self._window += 1
+                self._resets_at = resets_at
             else:
                 self._reported = min(self._reported, remaining)  # within a window, the lowest is the latest
-            self._resets_at = resets_at
+                # Answers arrive out of order: the window ends at the latest Reset they report. A 429 may say sooner.
+                self._resets_at = resets_at if status == 429 else max(self._resets_at, resets_at)
             self._limit = reading.limit or self._limit
+
+    def release(self, number: Optional[int]) -> None:
+        """A request that got no answer (its connection failed, or it is sent again) stops counting as in flight."""
+        with self._lock:
+            self._outstanding.pop(number, None)
 
     def _left(self) -> Optional[int]:
         base = self._reported if self._reported is not None else self._limit

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+import requests
 import requests_mock
 
 from airbyte_cdk.models import Status
@@ -106,3 +107,22 @@ def test_check_gives_up_on_a_host_that_never_answers(monkeypatch):
         silent.close()
 
     assert status.status == Status.FAILED and "ReadTimeout" in status.message
+
+
+def test_a_check_request_whose_connection_was_reset_no_longer_counts_against_the_quota(monkeypatch):
+    """One request is left in the window; the chats request loses its connection and is tried again: the retry is
+    that one request and goes at once, instead of waiting for the reset as if the lost attempt were in flight."""
+    waits = []
+    monkeypatch.setattr("source_periskope.pacing.sleep", waits.append)
+    quota = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "30"}
+    with requests_mock.Mocker() as http:
+        http.get(f"{BASE_URL}/phones/all", json=PHONES, headers=quota)
+        chats = http.get(f"{BASE_URL}/chats", [
+            {"exc": requests.exceptions.ConnectionError("Connection reset by peer")},
+            {"json": {"chats": [], "count": 0}},
+        ])
+        status = run_check(ConfigBuilder().build())
+
+    assert status.status == Status.SUCCEEDED
+    assert chats.call_count == 2
+    assert sum(waits) == 0

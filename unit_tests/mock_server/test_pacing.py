@@ -4,6 +4,8 @@ The waits are recorded instead of slept (source_periskope.pacing.sleep); time is
 """
 
 import pytest
+import requests
+import requests_mock
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
@@ -11,7 +13,7 @@ from airbyte_cdk.test.mock_http import HttpResponse
 from freezegun import freeze_time
 
 from source_periskope import SourcePeriskope
-from unit_tests.mock_server.config import PHONE, ConfigBuilder
+from unit_tests.mock_server.config import BASE_URL, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import error, page, records
 from unit_tests.mock_server.utils import MockedApi, read_stream
@@ -132,3 +134,22 @@ def test_a_429_that_asks_for_one_second_holds_for_one_second_whatever_an_earlier
 
     assert len(output.records) == 103
     assert waits and max(waits) <= 2
+
+
+@freeze_time(NOW)
+def test_an_attempt_whose_connection_was_reset_no_longer_counts_against_the_quota(waits):
+    """One request is left in the window; the next page's first attempt loses its connection and is retried. The
+    retry is that one request: it must not wait for the reset as if the lost attempt were still in flight."""
+    first, second = two_pages("tickets", "30")
+    first = with_quota(first, 1, 30)
+    with requests_mock.Mocker() as http:  # HttpMocker answers only with responses; this needs a reset connection
+        http.get(f"{BASE_URL}/tickets?offset=0", text=first.body, headers=dict(first.headers))
+        http.get(f"{BASE_URL}/tickets?offset=100", [
+            {"exc": requests.exceptions.ConnectionError("Connection reset by peer")},
+            {"text": second.body, "headers": dict(second.headers)},
+        ])
+        output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
+
+    assert len(output.records) == 103
+    assert http.call_count == 3
+    assert sum(waits) == 0

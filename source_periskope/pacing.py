@@ -4,10 +4,10 @@ Periskope's responses carry X-RateLimit-Limit, -Remaining and -Reset (contract, 
 undocumented). Waiting out each 429 in the thread that got it keeps a sync with several workers, streams and numbers
 running into the quota; instead, every request asks the one Pacer of its API key before it is sent: the streams'
 requests through PacedBearerAuthenticator (components.py), the check, the phone lookup and the probes through
-api.get. The Pacer takes what the window has left to be the lowest Remaining its answers reported, less the requests sent
-and not answered yet, and when nothing remains waits for the answers in flight or until the quota resets. So 429s become rare instead of routine; a 429 is still honoured by the
-retry's backoff, and responses without the headers (or with values that make no sense) leave requests unpaced, as
-before.
+api.get. The Pacer takes what the window has left to be the lowest Remaining its answers reported, less the requests
+sent and not answered yet, and when nothing remains waits for the answers in flight or until the quota resets. So
+429s become rare instead of routine; a 429 is still honoured by the retry's backoff, and responses without the
+headers (or with values that make no sense) leave requests unpaced, as before.
 
 The CDK's own `api_budget` (HTTPAPIBudget, 7.39) was not enough: it reads Reset only as integer epoch seconds (a
 seconds-to-wait value silently disables it, milliseconds raise inside the request), ignores X-RateLimit-Limit,
@@ -72,7 +72,7 @@ class Pacer:
                 # The window this request waited for has reset, unless another thread already saw the next one
                 # begin (its answers say what is left now). Time may stand still (tests), so count the waits.
                 if waited >= until_reset and self._window == awaited_window:
-                    self._new_window()
+                    self._start_window(None, None)
 
     def observe(self, number: Optional[int], status: int, headers: Mapping[str, str]) -> None:
         """What a response said about the quota; `number` is what wait_turn returned for its request."""
@@ -84,17 +84,14 @@ class Pacer:
                 if status == 429:  # no usable quota headers: hold everyone back as long as the 429 asks
                     wait = wait_from_headers(status, headers, now)
                     if wait is not None and wait > 0:
-                        self._reported, self._resets_at = 0, now + wait
-                        self._window += 1
+                        self._start_window(0, now + wait)
                 return
             resets_at = now + reading.resets_in
             remaining = 0 if status == 429 else reading.remaining
             if status != 429 and self._resets_at is not None and resets_at < self._resets_at - 1:
                 return  # a late answer from a window that has reset since: it says nothing about this one
             if self._resets_at is None or self._reported is None or resets_at > self._resets_at + 1:
-                self._reported = remaining  # a new window (or the first reading)
-                self._window += 1
-                self._resets_at = resets_at
+                self._start_window(remaining, resets_at)  # a new window (or the first reading)
             else:
                 self._reported = min(self._reported, remaining)  # within a window, the lowest is the latest
                 # Answers arrive out of order: the window ends at the latest Reset they report. A 429 may say sooner.
@@ -114,11 +111,11 @@ class Pacer:
         for number in [n for n, at in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
             del self._outstanding[number]
         if self._resets_at is not None and now >= self._resets_at + SETTLE_SECONDS:
-            self._new_window()
+            self._start_window(None, None)
 
-    def _new_window(self) -> None:
-        self._reported = None  # what is left is the limit, if known; else requests go until an answer tells
-        self._resets_at = None
+    def _start_window(self, reported: Optional[int], resets_at: Optional[float]) -> None:
+        """A window begins. Unread (None), what is left is the limit if known; else requests go until an answer says."""
+        self._reported, self._resets_at = reported, resets_at
         self._window += 1
 
     def _grant(self, now: float) -> int:

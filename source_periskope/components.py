@@ -21,9 +21,9 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_han
     SUCCESS_RESOLUTION,
     DefaultErrorHandler,
 )
-from airbyte_cdk.sources.declarative.requesters.paginators.strategies import OffsetIncrement
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorResolution
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -40,10 +40,12 @@ from source_periskope.normalize import (
     without_lone_surrogates,
 )
 from source_periskope.details import DetailRequests
+from source_periskope import page_sizes, paging
 from source_periskope.pacing import pacer_for
 from source_periskope.rate_limits import wait_from_headers
 from source_periskope.redirects import refuse_unsafe_redirect
 from source_periskope.read_plan import floor_of, parse_cursor
+from source_periskope.stream_facts import stream as stream_facts
 
 logger = logging.getLogger("airbyte")
 
@@ -60,16 +62,17 @@ def _bad_response(stream: str, response: requests.Response, problem: str) -> Air
     )
 
 
-# Set on each response by the extractor, read by the paginator: the first and last record of the page as the API
-# sent them, so a server that ignores `offset` is recognised without decoding a page twice.
-PAGE_EDGES = "periskope_page_edges"
+# Set on each response by the extractor, read by the paginator: the page's records as the API sent them (before the
+# record filter), so the next page is computed from the whole page without decoding it twice.
+PAGE_RECORDS = "periskope_page_records"
 
 
 @dataclass
 class EnvelopeRecordExtractor(RecordExtractor):
     """Takes the records out of Periskope's list envelope {from, to, count, <records key>: [...]}.
 
-    The stream's $parameters.records_keys are tried in order (notifications arrive under `messages` or
+    Records the page repeats from the page before (the boundary second of a time-paged window, the overlap of an
+    offset-paged list) are dropped. The stream's $parameters.records_keys are tried in order (notifications arrive under `messages` or
     `notifictions`); none means the body itself is the list (GET /phones/all). A missing key is an empty page, as
     the SDK's types allow, if the envelope says so (count 0, or from/to); a count above 0 without records, or an
     object that is no envelope at all, is an error, never a silent stop. A body that only the lenient JSON parser
@@ -82,6 +85,7 @@ class EnvelopeRecordExtractor(RecordExtractor):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._keys = list(parameters.get("records_keys") or [])
         self._stream = parameters.get("name", "?")
+        self._key_field = stream_facts(self._stream).primary_key[0]
         self._warnings = OnceWarnings(self._stream)
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
@@ -96,8 +100,19 @@ class EnvelopeRecordExtractor(RecordExtractor):
                 raise _bad_response(self._stream, response, f"a record that is not an object: {type(record).__name__}")
         if lenient:
             self._repair(records)
-        setattr(response, PAGE_EDGES, (records[0], records[-1]) if records else None)
-        return records
+        setattr(response, PAGE_RECORDS, records)
+        return self._not_emitted_before(records, response)
+
+    def _not_emitted_before(self, records: List[Dict[str, Any]], response: requests.Response) -> List[Dict[str, Any]]:
+        """Drops the records this page repeats from the page before (paging.py): each is emitted once."""
+        request = response.request
+        if request is None:
+            return records
+        seen = paging.emitted_before.take(self._stream, request.headers.get("x-phone"), paging.PageRequest.of(request.url))
+        if not seen:
+            return records
+        key = self._key_field
+        return [record for record in records if record.get(key) not in seen]
 
     def _records_in(self, body: Any, response: requests.Response) -> List[Any]:
         if isinstance(body, list):
@@ -139,6 +154,11 @@ class OnceWarnings:
     def __init__(self, stream: str) -> None:
         self._stream = stream
         self._seen: Set[Tuple[str, str]] = set()
+
+    def warn_stream(self, problem: str) -> None:
+        if ("", problem) not in self._seen:
+            self._seen.add(("", problem))
+            logger.warning(f"Stream {self._stream}: {problem}.")
 
     def warn(self, field_name: str, problem: str) -> None:
         if (field_name, problem) not in self._seen:
@@ -299,22 +319,47 @@ class RateLimitBackoff(BackoffStrategy):
 
 
 @dataclass
-class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
-    """Offset/limit paging that fails instead of looping forever when the API ignores `offset`.
+class _ListPaging(PaginationStrategy):
+    """What both paging strategies share: the page size of the endpoint in this sync (page_sizes.py), the page's
+    records as the API sent them, and one warning per stream for a list that does not behave as assumed."""
 
-    A full page whose first and last records, as the API sent them, are those of the page before means the server
-    served the same page again; the CDK's OffsetIncrement would ask for the next offset endlessly. The records
-    compared are the raw page's (the extractor keeps them on the response), not those left after the client-side
-    filter: two pages of records all older than the saved state are not the same page. The page size is read from
-    the config once, not re-evaluated against every decoded page.
-    """
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    inject_on_first_request: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        if isinstance(self.page_size, str):
-            self.page_size = int(InterpolatedString.create(self.page_size, parameters=parameters).eval(self.config))
-        super().__post_init__(parameters)
         self._stream = parameters.get("name", "?")
-        self._previous: Optional[Tuple[Any, Any]] = None  # (offset, page edges) of the last full page
+        self._path = parameters.get("api_path", "")
+        facts = stream_facts(self._stream)
+        self._cursor_field = facts.cursor_field
+        self._key_field = facts.primary_key[0]
+        self._warnings = OnceWarnings(self._stream)
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return None
+
+    def get_page_size(self) -> Optional[int]:
+        return page_sizes.page_size_for(self.config, self._path)
+
+    def _page(self, response: requests.Response) -> Tuple[paging.PageRequest, List[Mapping[str, Any]]]:
+        records = getattr(response, PAGE_RECORDS, None)
+        if records is None:
+            raise _bad_response(self._stream, response, "a page the connector could not read back")
+        return paging.PageRequest.of(response.request.url if response.request else response.url), records
+
+    def _warn(self, problem: Optional[str], response: requests.Response) -> None:
+        if problem:
+            self._warnings.warn_stream(f"{_path(response)}: {problem}")
+
+
+def _phone_of(stream_slice: Optional[StreamSlice]) -> Optional[str]:
+    return stream_slice.partition.get("phone") if stream_slice is not None else None
+
+
+@dataclass
+class NewestFirstTimePaging(_ListPaging):
+    """Pages a time window by time, not by offset (paging.py): the next page ends where the last one did."""
 
     def next_page_token(
         self,
@@ -325,24 +370,39 @@ class OffsetIncrementThatStopsOnRepeats(OffsetIncrement):
         page_size_override: Optional[int] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> Optional[Any]:
-        token = super().next_page_token(
-            response, last_page_size, last_record, last_page_token_value,
-            page_size_override=page_size_override, stream_slice=stream_slice,
-        )
-        if token is None:
-            self._previous = None
-            return None
-        edges = getattr(response, PAGE_EDGES, None)
-        if edges is not None and self._previous is not None and edges == self._previous[1]:
+        request, records = self._page(response)
+        page = paging.TimePage(request, [r.get(self._cursor_field) for r in records], [r.get(self._key_field) for r in records])
+        token, problem = paging.next_time_token(page, last_page_token_value)
+        self._warn(problem, response)
+        paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
+        return token
+
+
+@dataclass
+class OverlappingOffsetPaging(_ListPaging):
+    """Pages a list that has no time filter by offset, each page overlapping the one before (paging.py)."""
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any] = None,
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        request, records = self._page(response)
+        keys = [r.get(self._key_field) for r in records]
+        if keys and last_page_token_value and keys == list(last_page_token_value.get("seen") or []):
             raise AirbyteTracedException(
-                message=(
-                    f"Stream {self._stream}: Periskope returned the same page for offset {self._previous[0]} "
-                    f"and offset {last_page_token_value} of {_path(response)}: it seems to ignore `offset`. "
-                    "Stopped rather than read the same records forever."
-                ),
+                message=f"Stream {self._stream}: Periskope returned the same page for offset {request.offset} of "
+                f"{_path(response)} as for the offset before: it seems to ignore `offset`. Stopped rather than read the "
+                "same records forever.",
                 failure_type=FailureType.system_error,
             )
-        self._previous = (last_page_token_value, edges)
+        token, problem = paging.next_overlap_token(request, keys, last_page_token_value)
+        self._warn(problem, response)
+        paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
         return token
 
 
@@ -425,13 +485,41 @@ REQUEST_NUMBER = "periskope_request_number"  # on each prepared request: its num
 
 @dataclass
 class ErrorHandlerThatTrustsSuccess(DefaultErrorHandler):
-    """The DefaultErrorHandler, without evaluating its response filters on a successful (2xx) response.
+    """The DefaultErrorHandler, without evaluating its response filters on a successful (2xx) response, and
+    learning the page size an endpoint accepts from a 422 about `limit`.
 
     A filter with a `predicate` decodes the whole body again to evaluate it, on every page: that was 16% of a
     sync's CPU. None of our filters acts on a 2xx response, so the result is the same.
     """
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.ok:
-            return SUCCESS_RESOLUTION
+        if isinstance(response_or_exception, requests.Response):
+            if response_or_exception.ok:
+                return SUCCESS_RESOLUTION
+            smaller = _smaller_page_size(response_or_exception)
+            if smaller is not None:
+                return smaller
         return super().interpret_response(response_or_exception)
+
+
+def _smaller_page_size(response: requests.Response) -> Optional[ErrorResolution]:
+    """A 422 about `limit`: the bound it names becomes the endpoint's page size for the rest of the sync
+    (page_sizes.py), and the page is asked again from the start of its window with it."""
+    if response.status_code != 422:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not page_sizes.is_limit_rejection(422, body):
+        return None
+    refused = paging.PageRequest.of(response.request.url if response.request else response.url).limit
+    bound = page_sizes.learn(response.url or "", refused, body)
+    if bound is None:
+        return None  # limit=1 refused: the manifest's filters fail the stream with the API's message
+    logger.info(f"Periskope refused page size {refused} for {_path(response)} ({body.get('message')}); asking for {bound}.")
+    return ErrorResolution(
+        response_action=ResponseAction.RESET_PAGINATION,
+        failure_type=FailureType.transient_error,
+        error_message=f"Periskope refused page size {refused}; reading pages of {bound}.",
+    )

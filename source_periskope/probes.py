@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any, List, Mapping, Optional
 
 from source_periskope.api import ApiProblem, get, records_of, sync_patience
-from source_periskope.config import STATE_DATETIME_FORMAT
+from source_periskope import page_sizes
+from source_periskope.config import ALL_HISTORY_START, STATE_DATETIME_FORMAT
 from source_periskope.normalize import NotATimestamp, normalize_timestamp
 from source_periskope.stream_facts import StreamFacts
 
@@ -36,14 +37,35 @@ class _Unknown:
 UNKNOWN = _Unknown()  # a record whose cursor cannot be read: treated as new
 
 
-def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, end: datetime, limit: int = 1) -> List[Any]:
-    response = get(
-        config, stream.api_path, phone=phone, patience=sync_patience(config), offset=0, limit=limit,
-        start_time=start.strftime(STATE_DATETIME_FORMAT), end_time=(end + ONE_SECOND).strftime(STATE_DATETIME_FORMAT),
-    )
-    if response.status_code != 200:
-        raise ApiProblem(f"HTTP {response.status_code} from {stream.api_path}")
-    return records_of(response, stream.records_keys)
+def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: Optional[datetime], end: Optional[datetime], limit: int = 1) -> List[Any]:
+    """One page of [start, end] (None: that end is open), newest first. A 422 about `limit` lowers it for the
+    endpoint, for the probes and the streams alike (page_sizes.py), and asks again."""
+    times = {}
+    if start is not None:
+        times["start_time"] = start.strftime(STATE_DATETIME_FORMAT)
+    if end is not None:
+        times["end_time"] = (end + ONE_SECOND).strftime(STATE_DATETIME_FORMAT)
+    while True:
+        response = get(config, stream.api_path, phone=phone, patience=sync_patience(config), offset=0, limit=limit, **times)
+        if response.status_code == 422 and limit > 1:
+            smaller = _accepted_limit(response, limit)
+            if smaller is not None:
+                limit = smaller
+                continue
+        if response.status_code != 200:
+            raise ApiProblem(f"HTTP {response.status_code} from {stream.api_path}")
+        return records_of(response, stream.records_keys)
+
+
+def _accepted_limit(response: Any, refused: int) -> Optional[int]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not page_sizes.is_limit_rejection(422, body):
+        return None
+    learned = page_sizes.learn(response.url or "", refused, body)
+    return learned if learned is not None and learned < refused else None
 
 
 def _cursor(record: Any, stream: StreamFacts) -> Any:
@@ -60,7 +82,7 @@ def newest_cursor(config: Mapping[str, Any], stream: StreamFacts, phone: str, st
     return _cursor(records[0], stream) if records else None
 
 
-def _has_records(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, end: datetime) -> bool:
+def _has_records(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: Optional[datetime], end: datetime) -> bool:
     return bool(_page(config, stream, phone, start, end))
 
 
@@ -83,18 +105,25 @@ def oldest_record_week(config: Mapping[str, Any], stream: StreamFacts, phone: st
 
 
 def history_begin(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: datetime, now: datetime) -> HistoryStart:
-    """Where reading this number's history starts (never before `start`)."""
+    """Where reading this number's history starts (never before `start`, never after `now`). From all history's
+    start the first request has open ends, as the windows of a full refresh do (the manifest's windowed_requester):
+    records dated before 2009 or in the future count too."""
     window = timedelta(days=config["window_days"])
-    records = _page(config, stream, phone, start, now, limit=config["page_size"])
+    all_history = start.strftime(STATE_DATETIME_FORMAT) == ALL_HISTORY_START
+    limit = page_sizes.page_size_for(config, stream.api_path)
+    records = _page(config, stream, phone, None if all_history else start, None if all_history else now, limit=limit)
+    limit = page_sizes.page_size_for(config, stream.api_path)  # lowered if the API refused the first
     if not records:
         recent_start = max(start, now - window)
         return HistoryStart(start, False) if _has_records(config, stream, phone, recent_start, now) else HistoryStart(None, False)
     cursors = [_cursor(record, stream) for record in records]
-    in_one_page = len(records) < config["page_size"] and UNKNOWN not in cursors
+    in_one_page = len(records) < limit and UNKNOWN not in cursors
     if in_one_page:
-        begin = max(start, min(cursors) - ONE_SECOND)
+        begin = min(max(start, min(cursors) - ONE_SECOND), now)
     else:
         begin = max(start, oldest_record_week(config, stream, phone, start, now) - MARGIN)
+        if begin > start and all_history and _has_records(config, stream, phone, None, start - ONE_SECOND):
+            return HistoryStart(start, False)  # records dated before all history's start: read from it, open
     if begin > start and _has_records(config, stream, phone, max(start, begin - window), begin - ONE_SECOND):
         return HistoryStart(start, False)  # the stretch that would be skipped is not empty after all
     return HistoryStart(begin, in_one_page)

@@ -137,7 +137,13 @@ def plan_read(
     "incremental" or "full_refresh"; `stream_states` holds their saved states."""
     now = now or datetime.now(timezone.utc)
     facts = all_streams()
-    plan: Dict[str, Any] = {"settled_before": state_text(now - SETTLE_MARGIN), "streams": {}}
+    plan: Dict[str, Any] = {
+        "settled_before": state_text(now - SETTLE_MARGIN),
+        # Windows starting at all history's start send no start_time (the manifest's windowed_requester): records
+        # dated before 2009 are read too. In a full refresh, the last window has no end_time either (`open_end_from`).
+        "open_start": ALL_HISTORY_START,
+        "streams": {},
+    }
     tasks: List[Tuple[str, str, Optional[datetime]]] = []
     for name, mode in stream_modes.items():
         stream = facts[name]
@@ -148,10 +154,14 @@ def plan_read(
         else:
             plan["streams"][name] = {"floor": _floor(config, name, mode, state, stream)}
     results = _plan_numbers(config, tasks, now)
-    for name in stream_modes:
+    for name, mode in stream_modes.items():
         if facts[name].phone_scoped:
             numbers = {phone: results[(name, phone)] for phone in phones}
             plan["streams"][name] = _stream_entry(config, name, numbers, now)
+            if mode != "incremental":
+                # Every record, also those dated in the future (a phone with a skewed clock): an incremental sync
+                # reads them once the clock reaches them, a full refresh has no later sync to wait for.
+                plan["streams"][name]["open_end_from"] = state_text(now)
     return plan
 
 

@@ -17,7 +17,7 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_periskope import cdk_hooks
+from source_periskope import cdk_hooks, page_sizes
 from source_periskope.api import ApiProblem
 from source_periskope.check import check_connection
 from source_periskope.config import DEFAULT_NUM_WORKERS, PHONES_KEY, try_normalize_config
@@ -93,6 +93,7 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         self._raise_config_problem()
+        page_sizes.forget()
         try:
             phones = phones_to_read(self._config)
         except ApiProblem as problem:

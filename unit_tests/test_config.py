@@ -80,7 +80,7 @@ def test_normalised_config_has_defaults_and_every_number_once():
     assert config["api_key"] == "key"
     assert config["start_date"] == ALL_HISTORY_START
     assert config["base_url"] == "https://api.periskope.app/v1"
-    assert (config["page_size"], config["window_days"], config["lookback_days"]) == (1000, 30, 0)
+    assert (config["page_size"], config["window_days"], config["lookback_days"]) == (1999, 30, 0)
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,13 @@ def resolved_streams():
     return {stream["name"]: stream for stream in manifest["streams"]}
 
 
-def test_every_stream_that_reduces_its_page_size_has_the_filter_that_asks_for_it():
-    """cdk_hooks/speedups.py hides the CDK's start-up warning about page_size_reduction; this is what makes that safe."""
+def test_paged_streams_ask_for_the_endpoints_page_size_and_learn_it_from_a_422_not_by_halving():
+    """page_sizes.py lowers a refused page size once per sync and endpoint; the CDK's halving per window is off."""
     streams = resolved_streams()
-    reducing = {name for name, stream in streams.items() if stream["retriever"].get("page_size_reduction")}
-    assert reducing == set(streams) - {"phones"}  # /phones/all is a single unpaged response
-    for name in reducing:
-        filters = streams[name]["retriever"]["requester"]["error_handler"]["response_filters"]
-        assert [f for f in filters if f.get("action") == "REDUCE_PAGE_SIZE"], name
+    for name, stream in streams.items():
+        assert not stream["retriever"].get("page_size_reduction"), name
+        filters = stream["retriever"]["requester"]["error_handler"]["response_filters"]
+        assert not [f for f in filters if f.get("action") == "REDUCE_PAGE_SIZE"], name
 
 
 def test_the_manifest_uses_no_deprecated_field():

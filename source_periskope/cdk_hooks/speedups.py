@@ -6,13 +6,10 @@
   two dumps were a third of the sync's CPU. PerPhoneCursor computes each once; the keys and hashes are the CDK's.
 - record queue: the CDK lets 10,000 records wait between its reader threads and the writer; a few pages' worth
   keep the readers as busy and keep memory flat (about 40 MB less at the peak).
-- page-size false alarm: at every start the CDK warns that `page_size_reduction` has no REDUCE_PAGE_SIZE response
-  filter; it cannot look inside a CustomErrorHandler. Ours has one (test_errors proves it works): hidden.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, Iterable, Mapping, Tuple
 
 from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
@@ -23,16 +20,12 @@ from source_periskope.cdk_hooks.policy import Hook, apply, require
 
 PER_PHONE_CURSOR = Hook("per-phone cursor caches", changes_what_is_synced=False)
 RECORD_QUEUE = Hook("short record queue", changes_what_is_synced=False)
-FALSE_ALARM = Hook("page-size false alarm hidden", changes_what_is_synced=False)
 
 NAMES = [
     (PER_PHONE_CURSOR, ConcurrentPerPartitionCursor, "_to_partition_key"),
     (RECORD_QUEUE, "source", "_concurrent_source"),
     (RECORD_QUEUE, "source._concurrent_source", "_queue"),
 ]
-
-FALSE_ALARM_LOGGER = "airbyte.model_to_component_factory"
-FALSE_ALARM_TEXT = "defines `page_size_reduction` but no response filter"
 
 RECORDS_WAITING_TO_BE_WRITTEN = 2_000
 # Partition objects whose keys are remembered: one per phone; a bound keeps a very long sync from growing it.
@@ -42,7 +35,6 @@ _MAX_REMEMBERED_PARTITIONS = 1_000
 def install_speedups(source: Any) -> None:
     apply(PER_PHONE_CURSOR, lambda: _use_per_phone_cursor(factory_of(source)))
     apply(RECORD_QUEUE, lambda: _shorten_record_queue(source))
-    apply(FALSE_ALARM, _hide_page_size_false_alarm)
 
 
 class SliceWithCachedHash(StreamSlice):
@@ -96,14 +88,3 @@ def _shorten_record_queue(source: Any) -> None:
     queue = require(require(source, "_concurrent_source"), "_queue")
     require(queue, "maxsize")
     queue.maxsize = RECORDS_WAITING_TO_BE_WRITTEN
-
-
-class HidePageSizeFalseAlarm(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return FALSE_ALARM_TEXT not in record.getMessage()
-
-
-def _hide_page_size_false_alarm() -> None:
-    factory_logger = logging.getLogger(FALSE_ALARM_LOGGER)
-    if not any(isinstance(f, HidePageSizeFalseAlarm) for f in factory_logger.filters):
-        factory_logger.addFilter(HidePageSizeFalseAlarm())

@@ -29,6 +29,11 @@ class PeriskopeRequestBuilder:
         self._query.update(start_time=start_time, end_time=end_time)
         return self
 
+    def with_times(self, start_time: Optional[str] = None, end_time: Optional[str] = None) -> "PeriskopeRequestBuilder":
+        """A window with either end open (no start_time from all history's start; no end_time in a full refresh's last window)."""
+        self._query.update({name: value for name, value in (("start_time", start_time), ("end_time", end_time)) if value})
+        return self
+
     def as_probe(self, start_time: str, end_time: str) -> "PeriskopeRequestBuilder":
         """A one-record request the read plan makes before reading windows (end_time one second past the end)."""
         return self.with_window(start_time, end_time).with_page(0, limit=1)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from airbyte_cdk.test.mock_http import HttpResponse
 from airbyte_cdk.test.mock_http.response_builder import find_template
 
+from source_periskope.paging import OVERLAP
 from unit_tests.stream_table import STREAMS
 
 RECORDS_KEY = {name: stream.records_key for name, stream in STREAMS.items()}
@@ -41,6 +42,27 @@ def records(stream: str, count: int, newest: str = "2026-11-10T10:00:00+00:00", 
         moment = (newest_time - timedelta(minutes=position)).isoformat()
         made.append(a_record(stream, **{ID_FIELD[stream]: f"{stream}-{position}", CURSOR_FIELD[stream]: moment, **fields}))
     return made
+
+
+SECOND_OFFSET = 100 - OVERLAP  # where the second page of 100 starts
+
+
+def after_overlap(previous_page: List[Dict[str, Any]], more: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The next page of an offset-paged list (tickets, contacts): it starts OVERLAP records before the previous
+    page ended (source_periskope/paging.py), so it repeats that page's last records."""
+    return previous_page[len(previous_page) - OVERLAP:] + more
+
+
+def offset_pages(listed: List[Dict[str, Any]], limit: int = 100) -> List[Tuple[int, List[Dict[str, Any]]]]:
+    """(offset, records) of each page the connector asks for while reading `listed` by offset, each page starting
+    OVERLAP records before the previous one ended, until a short page."""
+    pages, offset = [], 0
+    while True:
+        chunk = listed[offset : offset + limit]
+        pages.append((offset, chunk))
+        if len(chunk) < limit:
+            return pages
+        offset += limit - OVERLAP
 
 
 def page(stream: str, page_records: List[Dict[str, Any]], offset: int = 0, records_key: Optional[str] = None) -> HttpResponse:

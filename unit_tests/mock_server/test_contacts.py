@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
-from unit_tests.mock_server.response_builder import a_record, example_records, page, records
+from unit_tests.mock_server.response_builder import a_record, example_records, offset_pages, page, records
 from unit_tests.mock_server.utils import MockedApi, final_state, read_stream, record_data
 
 NOW = "2026-11-15T12:00:00Z"
@@ -34,8 +34,8 @@ def test_full_refresh_reads_three_pages():
         for contact in contacts:
             contact["contact_id"] += f"-p{number}"
     with MockedApi() as http:
-        for number, contacts in enumerate(pages):
-            http.get(contacts_page(number * 100), page("contacts", contacts, offset=number * 100))
+        for offset, contacts in offset_pages(pages[0] + pages[1] + pages[2]):
+            http.get(contacts_page(offset), page("contacts", contacts, offset=offset))
         output = read_stream("contacts", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len({r["contact_id"] for r in record_data(output)}) == 201

@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
-from unit_tests.mock_server.response_builder import error, example_records, page, records
+from unit_tests.mock_server.response_builder import SECOND_OFFSET, error, example_records, offset_pages, page, records
 from unit_tests.mock_server.utils import MockedApi, read_stream
 
 NOW = "2026-11-15T12:00:00Z"
@@ -124,20 +124,21 @@ def test_422_shows_the_servers_message():
 
 
 @freeze_time(NOW)
-def test_a_422_about_the_limit_halves_the_page_size_and_goes_on():
+def test_a_422_about_the_limit_lowers_it_to_the_bound_it_names_and_goes_on():
     too_large = {"code": "VALIDATION_ERROR", "fields": {"limit": {"message": "Limit should be less than 2000", "value": "2000"}},
                  "message": "Limit should be less than 2000", "name": "Validation Error", "status": 422}
     config = ConfigBuilder().with_page_size(2000).build()
     request = lambda offset, limit: PeriskopeRequestBuilder.for_stream("tickets").with_page(offset, limit).build()
     with MockedApi() as http:
-        http.get(request(0, 2000), error(422, too_large))
-        http.get(request(0, 1000), page("tickets", records("tickets", 1000)))
-        http.get(request(1000, 1000), page("tickets", records("tickets", 3, newest="2020-01-01T00:00:00+00:00"), offset=1000))
+        listed = records("tickets", 1999) + records("tickets", 3, newest="2020-01-01T00:00:00+00:00", ticket_id="old")
+        listed[-3:] = [dict(r, ticket_id=f"old-{n}") for n, r in enumerate(listed[-3:])]
+        http.get(request(0, 2000), error(422, too_large))  # once: "less than 2000" means 1,999, not 1,000
+        for offset, tickets in offset_pages(listed, limit=1999):
+            http.get(request(offset, 1999), page("tickets", tickets, offset=offset))
         output = read_stream("tickets", SyncMode.full_refresh, config)
 
-    assert len(output.records) == 1003
-    # So the CDK's start-up warning that no filter reduces the page size (it cannot see into ours) is hidden.
-    assert not [log for log in output.logs if "page_size_reduction" in log.log.message]
+    assert len(output.records) == 2002
+    assert len(http._mocker.request_history) == 3  # the refusal cost one request
 
 
 @freeze_time(NOW)
@@ -153,10 +154,10 @@ def test_an_html_page_with_status_200_fails_naming_the_stream_and_path():
 def test_a_page_that_claims_records_but_has_none_fails_instead_of_ending_the_list():
     with MockedApi() as http:
         http.get(tickets_request(), page("tickets", records("tickets", 100)))
-        http.get(tickets_request(100), HttpResponse('{"from": 101, "to": 150, "count": 50}', 200))
+        http.get(tickets_request(SECOND_OFFSET), HttpResponse('{"from": 91, "to": 150, "count": 60}', 200))
         output = read_tickets(expect_error=True)
 
-    assert "count is 50 but no 'tickets' key" in output.get_formatted_error_message()
+    assert "count is 60 but no 'tickets' key" in output.get_formatted_error_message()
     assert len(output.records) == 100
 
 
@@ -165,10 +166,10 @@ def test_a_server_that_ignores_offset_is_stopped_not_read_forever():
     same_page = page("tickets", records("tickets", 100))
     with MockedApi() as http:
         http.get(tickets_request(0), same_page)
-        http.get(tickets_request(100), same_page)
+        http.get(tickets_request(SECOND_OFFSET), same_page)
         output = read_tickets(expect_error=True)
 
-    assert "returned the same page for offset 0 and offset 100" in output.get_formatted_error_message()
+    assert "returned the same page for offset 90 of /v1/tickets as for the offset before" in output.get_formatted_error_message()
 
 
 @freeze_time(NOW)

@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from source_periskope import SourcePeriskope
 from unit_tests.mock_server.config import BASE_URL, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
-from unit_tests.mock_server.response_builder import error, page, records
+from unit_tests.mock_server.response_builder import SECOND_OFFSET, after_overlap, error, page, records
 from unit_tests.mock_server.utils import MockedApi, read_stream
 
 NOW = "2026-11-15T12:00:00Z"
@@ -40,8 +40,9 @@ def tickets_page(offset):
 
 def two_pages(stream, first_headers_reset):
     first = records(stream, 100)
-    second = [dict(r, **{"ticket_id" if stream == "tickets" else "contact_id": f"{stream}-b{n}"}) for n, r in enumerate(records(stream, 3))]
-    return with_quota(page(stream, first), 0, first_headers_reset), with_quota(page(stream, second, offset=100), 59, 60)
+    more = [dict(r, **{"ticket_id" if stream == "tickets" else "contact_id": f"{stream}-b{n}"}) for n, r in enumerate(records(stream, 3))]
+    second = after_overlap(first, more)
+    return with_quota(page(stream, first), 0, first_headers_reset), with_quota(page(stream, second, offset=SECOND_OFFSET), 59, 60)
 
 
 @pytest.mark.parametrize("reset", ["30", str(NOW_EPOCH + 30), str((NOW_EPOCH + 30) * 1000)],
@@ -51,7 +52,7 @@ def test_when_nothing_remains_the_next_request_waits_until_the_reset_whatever_it
     first, second = two_pages("tickets", reset)
     with MockedApi() as http:
         http.get(tickets_page(0), first)
-        http.get(tickets_page(100), second)
+        http.get(tickets_page(SECOND_OFFSET), second)
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len(output.records) == 103
@@ -70,7 +71,7 @@ def test_streams_share_one_pace(waits):
         for stream, request in (("tickets", tickets_page), ("contacts", contacts_page)):
             first, second = two_pages(stream, "20")
             http.get(request(0), first)
-            http.get(request(100), with_quota(second, 0, 20))
+            http.get(request(SECOND_OFFSET), with_quota(second, 0, 20))
         output = read(SourcePeriskope(catalog=catalog, config=config), config, catalog)
 
     assert not output.errors and len(output.records) == 206
@@ -103,7 +104,7 @@ def test_missing_or_odd_headers_leave_requests_unpaced(headers, waits):
     first, second = two_pages("tickets", "30")
     with MockedApi() as http:
         http.get(tickets_page(0), HttpResponse(first.body, 200, headers))
-        http.get(tickets_page(100), HttpResponse(second.body, 200, headers))
+        http.get(tickets_page(SECOND_OFFSET), HttpResponse(second.body, 200, headers))
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len(output.records) == 103 and waits == []
@@ -114,7 +115,7 @@ def test_a_429_is_still_honoured_and_holds_back_the_next_requests(waits):
     first, second = two_pages("tickets", "30")
     with MockedApi() as http:
         http.get(tickets_page(0), [error(429, headers={"Retry-After": "7"}), with_quota(first, 5, 30)])
-        http.get(tickets_page(100), second)
+        http.get(tickets_page(SECOND_OFFSET), second)
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len(output.records) == 103
@@ -129,7 +130,7 @@ def test_a_429_that_asks_for_one_second_holds_for_one_second_whatever_an_earlier
     first, second = two_pages("tickets", "30")
     with MockedApi() as http:
         http.get(tickets_page(0), with_quota(first, 100, 44))
-        http.get(tickets_page(100), [with_quota(error(429), 0, 1), with_quota(second, 99, 43)])
+        http.get(tickets_page(SECOND_OFFSET), [with_quota(error(429), 0, 1), with_quota(second, 99, 43)])
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len(output.records) == 103
@@ -144,7 +145,7 @@ def test_an_attempt_whose_connection_was_reset_no_longer_counts_against_the_quot
     first = with_quota(first, 1, 30)
     with requests_mock.Mocker() as http:  # HttpMocker answers only with responses; this needs a reset connection
         http.get(f"{BASE_URL}/tickets?offset=0", text=first.body, headers=dict(first.headers))
-        http.get(f"{BASE_URL}/tickets?offset=100", [
+        http.get(f"{BASE_URL}/tickets?offset={SECOND_OFFSET}", [
             {"exc": requests.exceptions.ConnectionError("Connection reset by peer")},
             {"text": second.body, "headers": dict(second.headers)},
         ])

@@ -67,16 +67,18 @@ def test_every_field_of_the_contract_example_is_emitted_normalised(stream):
 
 @pytest.mark.parametrize("stream", PHONE_STREAMS)
 @freeze_time(NOW)
-def test_pages_within_a_window_until_a_short_page(stream):
-    first_page = records(stream, 100, newest="2026-11-10T00:00:00+00:00")
-    second_page = [dict(r, **{ID_FIELD[stream]: r[ID_FIELD[stream]] + "-b"}) for r in records(stream, 7, newest="2026-11-01T00:00:00+00:00")]
+def test_pages_within_a_window_by_time_until_a_short_page(stream):
+    """The next page ends at the second of the oldest record read (offset 0): that record comes again, once."""
+    first_page = records(stream, 100, newest="2026-11-10T00:00:00+00:00")  # the oldest at 2026-11-09T22:21:00
+    older = [dict(r, **{ID_FIELD[stream]: r[ID_FIELD[stream]] + "-b"}) for r in records(stream, 7, newest="2026-11-01T00:00:00+00:00")]
     with MockedApi() as http:
         http.get(window_request(stream, FIRST_WINDOW), empty(stream))
         http.get(window_request(stream, SECOND_WINDOW, offset=0), page(stream, first_page))
-        http.get(window_request(stream, SECOND_WINDOW, offset=100), page(stream, second_page, offset=100))
+        http.get(window_request(stream, (SECOND_WINDOW[0], "2026-11-09T22:21:01Z")), page(stream, first_page[-1:] + older))
         output = read_stream(stream, SyncMode.incremental, ConfigBuilder().build())
 
     assert len(output.records) == 107
+    assert len({record[ID_FIELD[stream]] for record in record_data(output)}) == 107
 
 
 @pytest.mark.parametrize("stream", PHONE_STREAMS)
@@ -139,9 +141,11 @@ def test_single_number_state_is_migrated_to_the_primary_number(stream):
 def test_full_refresh_reads_all_history_whatever_the_start_date(stream):
     config = ConfigBuilder().with_window_days(3650).build()
     with MockedApi() as http:
-        http.get(window_request(stream, ("2009-01-01T00:00:00Z", "2018-12-30T00:00:00Z")),
+        # All history: the first window has no start_time and, in a full refresh, the last one no end_time.
+        http.get(PeriskopeRequestBuilder.for_stream(stream).with_times(end_time="2018-12-30T00:00:00Z").with_page(0).build(),
                  page(stream, records(stream, 1, newest="2015-05-05T05:05:05+00:00")))
-        http.get(window_request(stream, ("2018-12-30T00:00:00Z", "2026-11-15T12:00:01Z")), page(stream, example_records(stream)))
+        http.get(PeriskopeRequestBuilder.for_stream(stream).with_times(start_time="2018-12-30T00:00:00Z").with_page(0).build(),
+                 page(stream, example_records(stream)))
         output = read_stream(stream, SyncMode.full_refresh, config)
 
     assert len(output.records) == 1 + len(example_records(stream))

@@ -10,7 +10,7 @@ from jsonschema import Draft7Validator
 
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
-from unit_tests.mock_server.response_builder import a_record, example_records, page, records
+from unit_tests.mock_server.response_builder import a_record, example_records, offset_pages, page, records
 from unit_tests.mock_server.utils import MockedApi, final_state, read_stream, record_data
 
 NOW = "2026-11-15T12:00:00Z"
@@ -42,8 +42,8 @@ def test_full_refresh_pages_until_a_short_page_without_x_phone():
     for position, record in enumerate(second):
         record["ticket_id"] = f"late-{position}"
     with MockedApi() as http:
-        http.get(tickets_page(0), page("tickets", first))
-        http.get(tickets_page(100), page("tickets", second, offset=100))
+        for offset, tickets in offset_pages(first + second):
+            http.get(tickets_page(offset), page("tickets", tickets, offset=offset))
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
         assert len(output.records) == 130
@@ -99,9 +99,8 @@ def test_incremental_reads_on_past_full_pages_that_hold_nothing_new():
             ticket["ticket_id"] += f"-p{number}"
     updated = a_record("tickets", ticket_id="BKT-7", created_at="2024-01-01T00:00:00+00:00", last_updated_at="2026-11-14T00:00:00+00:00")
     with MockedApi() as http:
-        http.get(tickets_page(0), page("tickets", old_pages[0]))
-        http.get(tickets_page(100), page("tickets", old_pages[1], offset=100))
-        http.get(tickets_page(200), page("tickets", [updated], offset=200))
+        for offset, tickets in offset_pages(old_pages[0] + old_pages[1] + [updated]):
+            http.get(tickets_page(offset), page("tickets", tickets, offset=offset))
         output = read_stream("tickets", SyncMode.incremental, ConfigBuilder().build(), state={"last_updated_at": "2026-11-10T00:00:00Z"})
 
     assert [r["ticket_id"] for r in record_data(output)] == ["BKT-7"]

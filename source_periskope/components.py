@@ -337,9 +337,14 @@ class _ListPaging(PaginationStrategy):
 
     @property
     def initial_token(self) -> Optional[Any]:
-        return None
+        # The first page of a window asks for the endpoint's page size in this sync, which a 422 may have lowered
+        # (the requester reads `limit` from the token: a crowded second is asked with a larger one).
+        return {"limit": self._limit()}
 
     def get_page_size(self) -> Optional[int]:
+        return None  # `limit` travels in the token
+
+    def _limit(self) -> int:
         return page_sizes.page_size_for(self.config, self._path)
 
     def _page(self, response: requests.Response) -> Tuple[paging.PageRequest, List[Mapping[str, Any]]]:
@@ -372,7 +377,8 @@ class NewestFirstTimePaging(_ListPaging):
     ) -> Optional[Any]:
         request, records = self._page(response)
         page = paging.TimePage(request, [r.get(self._cursor_field) for r in records], [r.get(self._key_field) for r in records])
-        token, problem = paging.next_time_token(page, last_page_token_value)
+        largest = page_sizes.largest_page_size_for(self.config, self._path)
+        token, problem = paging.next_time_token(page, last_page_token_value, self._limit(), largest)
         self._warn(problem, response)
         paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
         return token
@@ -400,7 +406,7 @@ class OverlappingOffsetPaging(_ListPaging):
                 "same records forever.",
                 failure_type=FailureType.system_error,
             )
-        token, problem = paging.next_overlap_token(request, keys, last_page_token_value)
+        token, problem = paging.next_overlap_token(request, keys, last_page_token_value, self._limit())
         self._warn(problem, response)
         paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
         return token

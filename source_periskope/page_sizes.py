@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 _LESS_THAN = re.compile(r"less than\s+(\d+)", re.IGNORECASE)
 _AT_MOST = re.compile(r"(?:at most|maximum(?: is| of)?|max(?:imum)?\s*[-:=]?)\s*(\d+)", re.IGNORECASE)
 
+LARGEST_ACCEPTED = 1999  # under either reading of the docs
+
 _learned: Dict[Tuple[str, str], int] = {}
 _lock = threading.Lock()
 
@@ -30,6 +32,12 @@ def page_size_for(config: Mapping[str, Any], path: str) -> int:
     configured = int(config.get("page_size") or 1)
     learned = _learned.get(_key(f"{config.get('base_url', '')}{path}"))
     return min(configured, learned) if learned else configured
+
+
+def largest_page_size_for(config: Mapping[str, Any], path: str) -> int:
+    """The largest page `path` accepts as far as this sync knows: for one second holding more records than a page."""
+    learned = _learned.get(_key(f"{config.get('base_url', '')}{path}"))
+    return learned if learned else max(int(config.get("page_size") or 1), LARGEST_ACCEPTED)
 
 
 def is_limit_rejection(status: int, body: Any) -> bool:

@@ -112,8 +112,18 @@ class TimePage:
     keys: Sequence[Any]  # their primary keys (the number is the same for the whole partition)
 
 
-def next_time_token(page: TimePage, token: Optional[Mapping[str, Any]]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
-    """(the next page's token or None at the end of the window, a problem to warn about once or None)."""
+def next_time_token(page: TimePage, token: Optional[Mapping[str, Any]], limit: int, largest: int) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """(the next page's token or None at the end of the window, a problem to warn about once or None).
+
+    `limit` is the page size for the next page; `largest` the largest the endpoint accepts, for one crowded second.
+    """
+    token, problem = _next_time_token(page, token, largest)
+    if token is not None:
+        token["limit"] = largest if token["mode"] == IN_ONE_SECOND else limit
+    return token, problem
+
+
+def _next_time_token(page: TimePage, token: Optional[Mapping[str, Any]], largest: int) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     mode = (token or {}).get("mode", BY_TIME)
     if mode == BY_OFFSET:
         return _next_by_offset(page, token), None
@@ -150,9 +160,11 @@ def _order_problem(moments: List[Optional[Tuple[str, int]]], request: PageReques
 
 
 def _start_one_second(page: TimePage, second: str) -> Dict[str, Any]:
+    """Reads the crowded second alone, with the largest page the endpoint accepts: a second that fits in it comes
+    whole in one answer, whatever the order inside it."""
     return {
         "mode": IN_ONE_SECOND, "second": second, "start_time": api_time(second), "end_time": api_time(second_after(second)),
-        "offset": len(page.keys), "seen": list(page.keys), "pass": 1, "grew": True, "edges": None,
+        "offset": 0, "seen": list(page.keys), "pass": 1, "grew": False, "edges": None,
         "window_start": page.request.start_time,
     }
 
@@ -168,11 +180,12 @@ def _next_in_one_second(page: TimePage, token: Mapping[str, Any]) -> Tuple[Optio
     if full and edges != token.get("edges"):  # more of this second to read in this pass (unless offset is ignored)
         return {**token, "offset": page.request.offset + len(page.keys), "seen": seen, "grew": grew, "edges": edges}, None
     passes = int(token.get("pass", 1))
-    if grew and passes < MAX_TIE_PASSES:  # this pass found records: read the second once more
+    whole = page.request.offset == 0 and not full  # the whole second came in one answer
+    if grew and not whole and passes < MAX_TIE_PASSES:  # this pass found records: read the second once more
         return {**token, "offset": 0, "seen": seen, "pass": passes + 1, "grew": False, "edges": None}, None
     second = token["second"]
     problem = None
-    if grew:
+    if grew and not whole:
         problem = (f"more records share the second {second} than a page holds, and each of {passes} reads of that second "
                    "found records the one before had not: the API's order within one second keeps changing, so a "
                    "record of that second may have been missed")
@@ -190,11 +203,19 @@ def _next_by_offset(page: TimePage, token: Optional[Mapping[str, Any]]) -> Optio
 
 
 # -- offset-only streams ------------------------------------------------------------------------------------
-def next_overlap_token(request: PageRequest, keys: Sequence[Any], token: Optional[Mapping[str, Any]]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+def next_overlap_token(request: PageRequest, keys: Sequence[Any], token: Optional[Mapping[str, Any]], limit: int) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """(the next page's token or None at the end of the list, a problem to warn about once or None).
 
     `token` is the one this page was requested with: its `tail` holds the previous page's last keys, newest first.
+    `limit` is the page size for the next page.
     """
+    token, problem = _next_overlap_token(request, keys, token)
+    if token is not None:
+        token["limit"] = limit
+    return token, problem
+
+
+def _next_overlap_token(request: PageRequest, keys: Sequence[Any], token: Optional[Mapping[str, Any]]) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     tail = list((token or {}).get("tail") or [])
     limit = request.limit
     if tail and not _holds_any(keys, tail):

@@ -150,7 +150,7 @@ def _order_problem(moments: List[Optional[Tuple[str, int]]], request: PageReques
     end = second_of_api_time(request.end_time)
     start = second_of_api_time(request.start_time)
     for newer, older in zip(moments, moments[1:]):
-        if older > newer:  # type: ignore[operator]
+        if older[0] > newer[0]:  # type: ignore[index]  # seconds only: the order within one second is not documented
             return f"records not in descending order ({newer[0]} before {older[0]})"  # type: ignore[index]
     if moments and end is not None and moments[0][0] > end:  # type: ignore[index]
         return f"a record at {moments[0][0]} after the requested end_time {request.end_time}"  # type: ignore[index]
@@ -223,13 +223,18 @@ def _next_overlap_token(request: PageRequest, keys: Sequence[Any], token: Option
         if request.offset > 0 and steps < MAX_STEPS_BACK:
             # More records left the list above than the overlap covers (or it shrank below this offset): read the
             # page before this one again, still looking for where the previous page ended.
-            return {**token, "offset": max(0, request.offset - max(limit - OVERLAP, 1)), "steps_back": steps + 1}, None  # type: ignore[dict-item]
+            return {**token, "offset": max(0, request.offset - max(limit - overlap_for(limit), 1)), "steps_back": steps + 1}, None  # type: ignore[dict-item]
         problem = ("the list moved so much while it was read that the previous page's last records could not be "
                    "found again; reading on from here (records may come twice)")
         return _after(request, keys, limit), problem
     if len(keys) < limit or limit <= 0:
         return None, None
     return _after(request, keys, limit), None
+
+
+def overlap_for(limit: int) -> int:
+    """OVERLAP records, or a fifth of a small page (a page must still move the reader on)."""
+    return max(1, min(OVERLAP, limit // 5)) if limit > 1 else 0
 
 
 def _holds_any(keys: Sequence[Any], wanted: Iterable[Any]) -> bool:
@@ -240,7 +245,7 @@ def _holds_any(keys: Sequence[Any], wanted: Iterable[Any]) -> bool:
 def _after(request: PageRequest, keys: Sequence[Any], limit: int) -> Optional[Dict[str, Any]]:
     if len(keys) < limit or limit <= 0:
         return None
-    overlap = min(OVERLAP, max(limit - 1, 0))
+    overlap = overlap_for(limit)
     return {"offset": request.offset + limit - overlap, "tail": list(keys[len(keys) - overlap:]), "seen": list(keys)}
 
 

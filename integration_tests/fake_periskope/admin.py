@@ -9,7 +9,8 @@
                                           "omit_count", "strict_limit", "latency_ms",
                                           "quota_per_minute", "quota_reset_format",
                                           "quota_retry_after", "odd_text", "labels_shape",
-                                          "rate_limit_per_minute"}
+                                          "rate_limit_per_minute", "unstable_ties",
+                                          "hide_soft_deleted"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
   GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time of each
@@ -28,6 +29,8 @@ SWITCHES = (
     "notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms",
     "quota_per_minute", "quota_reset_format", "quota_retry_after", "odd_text", "labels_shape",
     "rate_limit_per_minute",  # the X-RateLimit-* headers' limit while no quota is set (nothing enforced)
+    "unstable_ties",  # records of the same second come in another order on each request
+    "hide_soft_deleted",  # lists leave out rows with is_deleted: true
 )
 
 

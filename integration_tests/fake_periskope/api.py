@@ -24,13 +24,14 @@ the contact plus `chat_ids` (chats the API lists). Hard-deleted records and
 records an offline phone holds back are 404 there, as in the lists.
 """
 
+import random
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 import orjson
 
-from .timefmt import TimeFormatError, parse_filter_time
+from .timefmt import TimeFormatError, parse_filter_time, parse_record_ts
 
 MAX_LIMIT = 2000
 DEFAULT_LIMIT = 2000
@@ -198,12 +199,46 @@ def _serve_page(request, stream, key, default_limit, filtered=True, echo_times=F
     offset, limit = paging(request, default_limit)
     start_us, end_us = time_window(request) if filtered else (None, None)
     collection = request.org.stream(stream, request.phone)
+    if request.fake.hide_soft_deleted:
+        predicate = _not_deleted if predicate is None else (lambda record, wanted=predicate: wanted(record) and _not_deleted(record))
     with request.org.lock:
-        if predicate is not None:
-            records, total = collection.page(offset, limit, start_us, end_us, match=match, predicate=predicate)
+        if request.fake.unstable_ties:
+            everything, total = _page_of(collection, 0, 10**9, start_us, end_us, match, predicate)
+            records = _shuffled_within_seconds(everything, collection)[offset : offset + limit]
         else:
-            records, total = collection.page(offset, limit, start_us, end_us, match=match)
+            records, total = _page_of(collection, offset, limit, start_us, end_us, match, predicate)
     return envelope(request, key, records, offset, total, echo_times)
+
+
+def _page_of(collection, offset, limit, start_us, end_us, match, predicate):
+    if predicate is None:
+        return collection.page(offset, limit, start_us, end_us, match=match)
+    if hasattr(collection, "extras"):  # a LazyTimeline has no predicate: filter its records here
+        records, _ = collection.page(0, 10**9, start_us, end_us, match=match)
+        kept = [record for record in records if predicate(record)]
+        return kept[offset : offset + limit], len(kept)
+    return collection.page(offset, limit, start_us, end_us, match=match, predicate=predicate)
+
+
+def _not_deleted(record):
+    return record.get("is_deleted") is not True
+
+
+_TIE_ORDER = random.Random(2024)
+
+
+def _shuffled_within_seconds(records, collection):
+    """The same records, newest second first, in a new order inside each second (unstable_ties)."""
+    field = getattr(collection, "time_field", None) or getattr(collection, "sort_field")
+    groups = {}
+    for record in records:
+        groups.setdefault(parse_record_ts(record[field]) // 1_000_000, []).append(record)
+    shuffled = []
+    for second in groups:  # dicts keep the newest-first order of the seconds
+        group = groups[second]
+        _TIE_ORDER.shuffle(group)
+        shuffled.extend(group)
+    return shuffled
 
 
 def _chat_id(request, raw_chat_id):

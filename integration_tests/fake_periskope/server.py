@@ -67,6 +67,8 @@ class FakePeriskope(Situations):
         quota_per_minute=None,
         quota_reset_format="seconds",
         quota_retry_after=False,
+        unstable_ties=False,
+        hide_soft_deleted=False,
     ):
         check_loopback(host)
         self.host = host
@@ -79,6 +81,10 @@ class FakePeriskope(Situations):
         self.omit_count = omit_count
         self.strict_limit = strict_limit
         self.rate_limit_per_minute = rate_limit_per_minute
+        # The order among records of the same second is not documented: with unstable_ties it changes per request.
+        self.unstable_ties = unstable_ties
+        # Whether the lists leave soft-deleted rows out (the row then leaves the list, as with a hard delete).
+        self.hide_soft_deleted = hide_soft_deleted
         self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
         self.faults = faults or FaultSettings()
         self.on_request = None

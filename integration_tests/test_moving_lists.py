@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from integration_tests.fake_periskope import FakePeriskope
+from integration_tests.fake_periskope.timefmt import parse_record_ts
 from integration_tests.support.connector import configured_catalog, run
 from unit_tests.stream_table import STREAMS
 
@@ -30,9 +31,14 @@ def one_number_config(server, **overrides):
             "fetch_ticket_closed_by": False, "window_days": 3650, **overrides}
 
 
-def read(server, config, stream, sync_mode="full_refresh", state=None):
+def read(server, config, stream, sync_mode=None, state=None):
+    """A read of one stream. Phone-scoped streams are read incrementally from a state older than their history,
+    with lookback: no probe precedes the windows, so the fake's 2nd request of the path is the window's 2nd page."""
+    if sync_mode is None and STREAMS[stream].phone_scoped:
+        state = _state_before_everything(server, stream, config["phone_number"])
+        sync_mode, config = "incremental", {**config, "lookback_days": 1}
     discovered = run("discover", config)
-    catalog = configured_catalog(discovered.of_type("CATALOG")[0]["catalog"], sync_mode, streams=[stream])
+    catalog = configured_catalog(discovered.of_type("CATALOG")[0]["catalog"], sync_mode or "full_refresh", streams=[stream])
     result = run("read", config, catalog=catalog, state=state)
     assert result.returncode == 0 and not result.errors(), result.output[-3000:]
     return result
@@ -65,7 +71,7 @@ def test_a_record_that_leaves_the_window_while_it_is_paged_skips_nothing(fake, s
     fake.at_request(2, lambda: fake.update_record(stream, newest, number, **{field: LATER}), path_contains=STREAMS[stream].path)
     before = keys(listed, stream)
 
-    result = read(fake, config, stream, "incremental", state=_state_before_everything(stream, number))
+    result = read(fake, config, stream)
 
     assert_nothing_skipped(fake, stream, number, result, before, moved=[newest])
 
@@ -130,12 +136,15 @@ def test_a_full_refresh_reads_records_dated_before_2009_and_in_the_future(fake):
     old = fake.add_record("notes", number, timestamp="2005-03-01T10:00:00+00:00")
     future = fake.add_record("notes", number, timestamp=(datetime.now(timezone.utc) + timedelta(days=40)).isoformat())
 
-    result = read(fake, config, "notes")
+    result = read(fake, config, "notes", "full_refresh")
 
     assert {old["message_id"], future["message_id"]} <= keys(result.records("notes"), "notes")
 
 
-def _state_before_everything(stream, number):
-    """A saved state older than all history, with lookback: the windows are read without a probe first."""
+def _state_before_everything(server, stream, number):
+    """A saved state just before the number's oldest record: with lookback, its history is one window (window_days
+    3650), read without a probe first."""
+    oldest = min(parse_record_ts(record[STREAMS[stream].cursor]) for record in server.records(stream, number))
+    moment = datetime.fromtimestamp(oldest / 1e6, tz=timezone.utc) - timedelta(days=2)
     return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": {
-        "states": [{"partition": {"phone": number}, "cursor": {STREAMS[stream].cursor: "2010-01-01T00:00:00Z"}}]}}}]
+        "states": [{"partition": {"phone": number}, "cursor": {STREAMS[stream].cursor: moment.strftime("%Y-%m-%dT%H:%M:%SZ")}}]}}}]

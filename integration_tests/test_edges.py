@@ -1,0 +1,36 @@
+"""At the edges (issue 21): what a real organisation and a pasted config produce, with the real command against the
+fake server. Each situation either leaked the API key, failed every sync until someone intervened, or cost
+thousands of requests."""
+
+import pytest
+
+from integration_tests.support.connector import configured_catalog, run
+from integration_tests.support.servers import connector_config
+from unit_tests.key_leaks import assert_no_key
+
+
+def catalog_for(config, sync_mode, streams=None):
+    discovered = run("discover", {**config, "api_key": "any"})
+    assert discovered.returncode == 0, discovered.output
+    return configured_catalog(discovered.of_type("CATALOG")[0]["catalog"], sync_mode, streams)
+
+
+# -- 1. a key pasted with an invisible character ------------------------------------------------------------------
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\n", "\u00a0"], ids=["zero-width space", "byte-order mark", "line break", "no-break space"])
+@pytest.mark.parametrize("command", ["check", "read"])
+def test_a_key_with_an_invisible_character_is_one_config_error_that_never_shows_the_key(fake_server, command, invisible):
+    key = fake_server.api_key[:6] + invisible + fake_server.api_key[6:] + "-0123456789"
+    config = connector_config(fake_server, api_key=key, start_date="2025-01-01")
+    catalog = catalog_for(config, "full_refresh", ["tickets", "messages"]) if command == "read" else None
+    fake_server.reset_counts()
+    result = run(command, config, catalog=catalog, extra_args=["--debug"], key_scan=False)
+
+    assert_no_key(result.output, key)
+    assert fake_server.request_count() == 0, "no request is made with a key that cannot be sent"
+    if command == "check":
+        status = result.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+        assert status["status"] == "FAILED" and "api_key" in status["message"] and "visible ASCII" in status["message"]
+    else:
+        errors = result.errors()
+        assert len(errors) == 1 and errors[0]["failure_type"] == "config_error", result.output[-3000:]
+        assert "api_key" in errors[0]["message"] and "visible ASCII" in errors[0]["message"]

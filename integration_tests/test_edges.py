@@ -34,3 +34,21 @@ def test_a_key_with_an_invisible_character_is_one_config_error_that_never_shows_
         errors = result.errors()
         assert len(errors) == 1 and errors[0]["failure_type"] == "config_error", result.output[-3000:]
         assert "api_key" in errors[0]["message"] and "visible ASCII" in errors[0]["message"]
+
+
+# -- 6. a stream in the catalog that the connector does not know --------------------------------------------------
+def test_a_stream_the_connector_does_not_know_is_reported_and_the_others_sync(fake_server):
+    config = connector_config(fake_server)
+    catalog = catalog_for(config, "incremental", ["tickets", "messages"])
+    renamed = {**catalog["streams"][1], "stream": {**catalog["streams"][1]["stream"], "name": "messages_v0"}}
+    catalog["streams"].append(renamed)
+    result = run("read", config, catalog=catalog)
+
+    assert {record["ticket_id"] for record in result.records("tickets")} == {r["ticket_id"] for r in fake_server.records("tickets")}
+    assert len(result.records("messages")) == sum(len(fake_server.records("messages", p["number"])) for p in fake_server.phones)
+    assert "KeyError" not in result.output
+    statuses = {m["trace"]["stream_status"]["stream_descriptor"]["name"]: m["trace"]["stream_status"]["status"]
+                for m in result.of_type("TRACE") if m["trace"]["type"] == "STREAM_STATUS"}
+    assert statuses.get("tickets") == statuses.get("messages") == "COMPLETE"
+    assert statuses.get("messages_v0") == "INCOMPLETE"
+    assert "messages_v0" in " ".join(m["log"]["message"] for m in result.of_type("LOG"))

@@ -225,5 +225,19 @@ def _window_days(config: Mapping[str, Any], numbers: Mapping[str, NumberPlan], n
 
 
 def stream_modes(catalog: Any) -> Dict[str, str]:
-    """{stream: "incremental" | "full_refresh"} for the streams of a configured catalog."""
-    return {entry.stream.name: entry.sync_mode.value for entry in catalog.streams}
+    """{stream: "incremental" | "full_refresh"} for the streams of a configured catalog that this connector has.
+
+    A stream it does not have (a catalog saved by a version that named it otherwise) is left to the CDK, which
+    reports it incomplete; planning it must not fail the streams that exist."""
+    known = all_streams()
+    modes = {}
+    for entry in catalog.streams:
+        if entry.stream.name in known:
+            modes[entry.stream.name] = entry.sync_mode.value
+        else:
+            logger.warning(
+                f"Stream {entry.stream.name} is in the configured catalog but this connector has no such stream (renamed "
+                f"or removed in this version?): it is not synced. Refresh the source's schema in Airbyte. The streams "
+                f"are: {', '.join(sorted(known))}."
+            )
+    return modes

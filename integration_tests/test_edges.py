@@ -52,3 +52,20 @@ def test_a_stream_the_connector_does_not_know_is_reported_and_the_others_sync(fa
     assert statuses.get("tickets") == statuses.get("messages") == "COMPLETE"
     assert statuses.get("messages_v0") == "INCOMPLETE"
     assert "messages_v0" in " ".join(m["log"]["message"] for m in result.of_type("LOG"))
+
+
+# -- 3. a revoked key on a sync without state --------------------------------------------------------------------
+@pytest.mark.parametrize("sync_mode", ["full_refresh", "incremental"])
+def test_a_revoked_key_on_a_first_sync_is_one_config_error_after_a_few_requests(fake_server, sync_mode):
+    config = connector_config(fake_server, api_key="revoked-key-0123456789")
+    catalog = catalog_for(config, sync_mode)
+    fake_server.reset_counts()
+    result = run("read", config, catalog=catalog)
+
+    streams, numbers = len(catalog["streams"]), len(config["additional_phone_numbers"]) + 1
+    assert fake_server.request_count() <= streams * numbers, fake_server.stats()["by_path"]
+    assert len(result.output) < 20_000, f"{len(result.output)} bytes of output"
+    errors = result.errors()
+    assert len(errors) == 1 and errors[0]["failure_type"] == "config_error", [e["message"] for e in errors]
+    assert "401" in errors[0]["message"] and "API key" in errors[0]["message"]
+    assert not result.records()

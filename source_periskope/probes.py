@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, List, Mapping, Optional
 
-from source_periskope.api import ApiProblem, get, records_of, sync_patience
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_periskope.api import ApiProblem, get, records_of, server_message, sync_patience
 from source_periskope.config import STATE_DATETIME_FORMAT
 from source_periskope.normalize import NotATimestamp, normalize_timestamp
 from source_periskope.stream_facts import StreamFacts
@@ -41,9 +44,29 @@ def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: dat
         config, stream.api_path, phone=phone, patience=sync_patience(config), offset=0, limit=limit,
         start_time=start.strftime(STATE_DATETIME_FORMAT), end_time=(end + ONE_SECOND).strftime(STATE_DATETIME_FORMAT),
     )
+    if response.status_code in (401, 403):
+        raise KeyRefused(refusal(response, stream.api_path, phone))
     if response.status_code != 200:
         raise ApiProblem(f"HTTP {response.status_code} from {stream.api_path}")
     return records_of(response, stream.records_keys)
+
+
+class KeyRefused(AirbyteTracedException):
+    """A 401 or 403 to a probe: every request of the sync would get it too. The read plan lets it end the read at
+    once as a config error, instead of falling back to reading every window since the start (one failed request
+    each: thousands for a first sync)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, failure_type=FailureType.config_error)
+
+
+def refusal(response: Any, path: str, phone: str) -> str:
+    if response.status_code == 401:
+        return (
+            f"Periskope answered 401 Unauthorized to GET {path} for phone {phone}: the API key was rejected (revoked?), "
+            "or the number is not in the key's organisation. Check the connection to tell the two apart."
+        )
+    return f"Periskope refused GET {path} for phone {phone} (403 Forbidden): {server_message(response)}".strip()
 
 
 def _cursor(record: Any, stream: StreamFacts) -> Any:

@@ -181,6 +181,8 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
     if saved is None or saved <= start:  # nothing emitted yet: find where the history begins
         try:
             history = probes.history_begin(config, stream, phone, start, now)
+        except probes.KeyRefused:
+            raise  # every request would be refused: one config error, not a read of every window
         except Exception as problem:  # the probes only save requests: on any failure, read everything
             return NumberPlan(start, saved, f"reads from {state_text(start)} (could not probe its history: {problem})")
         if history.begin is None:
@@ -192,6 +194,8 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
         return NumberPlan(begin, saved, f"reads from {state_text(begin)} ({config['lookback_days']} days of lookback)")
     try:
         newest = probes.newest_cursor(config, stream, phone, begin, now)
+    except probes.KeyRefused:
+        raise
     except Exception as problem:
         return NumberPlan(begin, saved, f"reads from {state_text(begin)} (could not probe it: {problem})")
     # State values keep whole seconds, so the record the state came from may be a fraction of a second newer.

@@ -10,8 +10,8 @@ from freezegun import freeze_time
 from source_periskope import SourcePeriskope
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
-from unit_tests.mock_server.response_builder import example_records, page
-from unit_tests.mock_server.utils import MockedApi
+from unit_tests.mock_server.response_builder import error, example_records, page
+from unit_tests.mock_server.utils import MockedApi, read_stream
 
 NOW = "2026-11-15T12:00:00Z"
 
@@ -40,3 +40,17 @@ def test_a_stream_in_the_catalog_the_connector_does_not_know_is_incomplete_and_t
     assert len(output.records) == 2
     assert statuses(output)["tickets"] == "COMPLETE" and statuses(output)["tickets_v0"] == "INCOMPLETE"
     assert output.is_in_logs("Stream tickets_v0 is in the configured catalog but this connector has no such stream")
+
+
+@freeze_time(NOW)
+def test_a_revoked_key_on_a_first_sync_ends_the_read_at_its_first_probe_as_one_config_error():
+    everything = PeriskopeRequestBuilder.for_stream("messages").with_window("2026-10-01T00:00:00Z", "2026-11-15T12:00:01Z")
+    with MockedApi() as http:
+        http.get(everything.with_page(0, 100).build(), error(401, {"message": "Invalid API key"}))  # and nothing else
+        output = read_stream("messages", SyncMode.incremental, ConfigBuilder().build(), expect_error=True)
+
+    assert len(output.errors) == 1, output.get_formatted_error_message()
+    failure = output.errors[0].trace.error
+    assert failure.failure_type.value == "config_error"
+    assert "401 Unauthorized to GET /chats/messages for phone 919876543210: the API key was rejected" in failure.message
+    assert not output.is_in_logs("could not probe")

@@ -69,3 +69,26 @@ def test_a_revoked_key_on_a_first_sync_is_one_config_error_after_a_few_requests(
     assert len(errors) == 1 and errors[0]["failure_type"] == "config_error", [e["message"] for e in errors]
     assert "401" in errors[0]["message"] and "API key" in errors[0]["message"]
     assert not result.records()
+
+
+# -- 5. a passing outage of /phones/all ----------------------------------------------------------------------------
+@pytest.mark.parametrize("option", ["phone id", "sync_all_phones"])
+def test_an_outage_of_the_phone_list_is_transient_and_never_reads_a_phone_id_under_another_name(fake_server, option):
+    first = fake_server.phones[0]
+    if option == "phone id":
+        config = connector_config(fake_server, phone_number=first["phone_id"], additional_phone_numbers=[], max_retries=1)
+    else:
+        config = connector_config(fake_server, sync_all_phones=True, max_retries=1)
+    catalog = catalog_for(config, "incremental", ["messages"])
+    fake_server.faults.queue("503", count=2, path_contains="/phones/all")
+    during = run("read", config, catalog=catalog)
+
+    errors = during.errors()
+    assert len(errors) == 1 and errors[0]["failure_type"] == "transient_error", [(e["failure_type"], e["message"]) for e in errors]
+    assert "GET /phones/all" in errors[0]["message"] and "503" in errors[0]["message"]
+    assert not during.of_type("STATE"), "no state may be saved under a name the next sync does not use"
+
+    after = run("read", config, catalog=catalog)  # the outage is over
+    assert not after.errors(), after.output[-2000:]
+    partitions = {entry["partition"]["phone"] for entry in after.final_states()[0]["stream"]["stream_state"]["states"]}
+    assert first["number"] in partitions and first["phone_id"] not in partitions

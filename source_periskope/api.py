@@ -40,6 +40,11 @@ class ApiProblem(Exception):
     """A failure a person can act on; the message never contains the API key."""
 
 
+class KeyProblem(ApiProblem):
+    """A 401 or 403: the key (or a number) was refused. Only this is the user's config to change; anything else
+    (a 5xx, a timeout) may clear by itself."""
+
+
 def get(
     config: Mapping[str, Any], path: str, phone: Optional[str] = None, patience: Patience = CHECK, **params: Any
 ) -> requests.Response:
@@ -112,10 +117,12 @@ def organisation_phones(config: Mapping[str, Any], patience: Patience = CHECK) -
     """GET /phones/all: every phone of the key's organisation (an org-level call that needs only the key)."""
     response = get(config, "/phones/all", patience=patience)
     if response.status_code == 401:
-        raise ApiProblem(
+        raise KeyProblem(
             "Periskope rejected the API key (401 Unauthorized). Copy a valid key from Settings > API in the "
             "Periskope console."
         )
+    if response.status_code == 403:
+        raise KeyProblem(f"Periskope refused GET /phones/all (403 Forbidden): {server_message(response)}".strip())
     if response.status_code != 200:
         raise ApiProblem(f"Periskope answered {response.status_code} to GET /phones/all: {server_message(response)}".strip())
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, List, Mapping, Tuple
 
-from source_periskope.api import ApiProblem, organisation_phones, phone_digits, sync_patience
+from source_periskope.api import organisation_phones, phone_digits, sync_patience
 from source_periskope.config import PHONES_KEY
 
 logger = logging.getLogger("airbyte")
@@ -45,13 +45,9 @@ def phones_to_read(config: Mapping[str, Any]) -> List[str]:
     """The numbers this sync reads; asks /phones/all only when the config needs it."""
     if not needs_lookup(config):
         return list(config[PHONES_KEY])
-    try:
-        phones = organisation_phones(config, sync_patience(config))
-    except ApiProblem as problem:
-        if config.get("sync_all_phones"):
-            raise
-        logger.warning(f"Could not list the organisation's phones ({problem}); reading phone ids as given.")
-        return list(config[PHONES_KEY])
+    # No fallback to the phone ids as given when the list fails: the state is kept per number, so reading a number
+    # under its phone id would save its state under another name and the next sync would read its history again.
+    phones = organisation_phones(config, sync_patience(config))
     resolved, warnings = resolve(config[PHONES_KEY], phones, bool(config.get("sync_all_phones")))
     for warning in warnings:
         logger.warning(warning)

@@ -1,8 +1,10 @@
+import pytest
 import requests_mock
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpRequest
 from freezegun import freeze_time
 
+from source_periskope.api import ApiProblem, KeyProblem
 from source_periskope.config import normalize_config
 from source_periskope.phone_numbers import phones_to_read, resolve
 from unit_tests.mock_server.config import API_KEY, BASE_URL, OTHER_PHONE, PHONE, ConfigBuilder
@@ -34,11 +36,15 @@ def test_no_lookup_when_every_number_is_given_as_digits():
         assert phones_to_read(config) == [PHONE, OTHER_PHONE]
 
 
-def test_phone_ids_are_read_as_given_when_the_phone_list_is_unavailable():
-    config = normalize_config({"api_key": "k", "phone_number": "phone-aaaaaaaaaaaaaaaa", "base_url": BASE_URL})
+def test_a_phone_id_is_never_read_under_its_raw_id_when_the_phone_list_is_unavailable():
+    """The state is kept per number: read as phone-..., it would be saved under another name than the digits."""
+    config = normalize_config({"api_key": "k", "phone_number": "phone-aaaaaaaaaaaaaaaa", "base_url": BASE_URL, "max_retries": 0})
     with requests_mock.Mocker() as http:
         http.get(f"{BASE_URL}/phones/all", status_code=503)
-        assert phones_to_read(config) == ["phone-aaaaaaaaaaaaaaaa"]
+        with pytest.raises(ApiProblem) as failed:
+            phones_to_read(config)
+
+    assert not isinstance(failed.value, KeyProblem) and "503" in str(failed.value)
 
 
 @freeze_time("2026-11-15T12:00:00Z")

@@ -4,11 +4,12 @@ detail that cannot be had, a response with a byte that is not UTF-8, a passing o
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
+from airbyte_cdk.test.mock_http import HttpRequest
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 from freezegun import freeze_time
 
 from source_periskope import SourcePeriskope
-from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.config import API_KEY, BASE_URL, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import error, example_records, page
 from unit_tests.mock_server.utils import MockedApi, read_stream
@@ -54,3 +55,30 @@ def test_a_revoked_key_on_a_first_sync_ends_the_read_at_its_first_probe_as_one_c
     assert failure.failure_type.value == "config_error"
     assert "401 Unauthorized to GET /chats/messages for phone 919876543210: the API key was rejected" in failure.message
     assert not output.is_in_logs("could not probe")
+
+
+PHONES_REQUEST = HttpRequest(url=f"{BASE_URL}/phones/all", headers={"Authorization": f"Bearer {API_KEY}"})
+
+
+@freeze_time(NOW)
+def test_an_outage_of_the_phone_list_is_a_transient_error_and_a_phone_id_is_not_read_under_another_name():
+    config = ConfigBuilder().with_phone_number("phone-aaaaaaaaaaaaaaaa").with_values(max_retries=2).build()
+    with MockedApi() as http:
+        http.get(PHONES_REQUEST, [error(503)] * 3)  # and no window of phone-aaaaaaaaaaaaaaaa
+        output = read_stream("notes", SyncMode.incremental, config, expect_error=True)
+        http.assert_number_of_calls(PHONES_REQUEST, 3)
+
+    assert [e.trace.error.failure_type.value for e in output.errors] == ["transient_error"]
+    assert "Periskope answered 503 to GET /phones/all" in output.errors[0].trace.error.message
+    assert not output.state_messages
+
+
+@freeze_time(NOW)
+def test_a_refused_key_on_the_phone_list_stays_a_config_error():
+    config = ConfigBuilder().with_values(sync_all_phones=True).build()
+    with MockedApi() as http:
+        http.get(PHONES_REQUEST, error(403, {"message": "Forbidden"}))
+        output = read_stream("notes", SyncMode.incremental, config, expect_error=True)
+
+    assert [e.trace.error.failure_type.value for e in output.errors] == ["config_error"]
+    assert "403" in output.errors[0].trace.error.message

@@ -92,3 +92,46 @@ def test_an_outage_of_the_phone_list_is_transient_and_never_reads_a_phone_id_und
     assert not after.errors(), after.output[-2000:]
     partitions = {entry["partition"]["phone"] for entry in after.final_states()[0]["stream"]["stream_state"]["states"]}
     assert first["number"] in partitions and first["phone_id"] not in partitions
+
+
+# -- 4. sync_all_phones with phones the key cannot read ------------------------------------------------------------
+def logs(result):
+    return [m["log"]["message"] for m in result.of_type("LOG")]
+
+
+def test_sync_all_phones_skips_a_listed_phone_that_cannot_be_read_naming_it(fake_server):
+    fake_server.unpaired_phones = fake_server.unreadable_phones = 1
+    listed = {phone["phone_id"]: phone for phone in fake_server.org.phones_table.all_records()}
+    unpaired_id = next(p["phone_id"] for p in run_phones(fake_server) if p["org_phone"] is None)
+    unreadable = next(p["org_phone"].split("@")[0] for p in run_phones(fake_server) if p["phone_id"] not in listed and p["org_phone"])
+    config = connector_config(fake_server, sync_all_phones=True, additional_phone_numbers=[])
+
+    check = run("check", config)
+    assert check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"] == "SUCCEEDED", check.output[-2000:]
+    for name in (unpaired_id, unreadable):
+        assert any(name in message and "skipped" in message for message in logs(check)), logs(check)
+
+    result = run("read", config, catalog=catalog_for(config, "incremental", ["messages", "tickets"]))
+    assert not result.errors(), [e["message"] for e in result.errors()]
+    numbers = [p["number"] for p in fake_server.phones if p["wa_state"] == "CONNECTED"]
+    assert {r["org_phone"] for r in result.records("messages")} == {f"{n}@c.us" for n in numbers}
+    for name in (unpaired_id, unreadable):
+        assert len([m for m in logs(result) if name in m and "skipped" in m]) == 1, logs(result)
+
+
+def test_a_configured_phone_the_key_cannot_read_stays_an_error(fake_server):
+    fake_server.unreadable_phones = 1
+    unreadable = next(p["org_phone"].split("@")[0] for p in run_phones(fake_server) if p["org_phone"] and p["org_phone"].startswith("91999990"))
+    config = connector_config(fake_server, sync_all_phones=True, additional_phone_numbers=[unreadable])
+
+    check = run("check", config)
+    status = check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
+    assert status["status"] == "FAILED" and f"Phone {unreadable} is not connected" in status["message"]
+    result = run("read", config, catalog=catalog_for(config, "incremental", ["messages"]))
+    assert [e["failure_type"] for e in result.errors()] == ["config_error"] and unreadable in result.errors()[0]["message"]
+
+
+def run_phones(server):
+    import requests
+
+    return requests.get(f"{server.base_url}/phones/all", headers={"Authorization": f"Bearer {server.api_key}"}, timeout=10).json()

@@ -9,7 +9,8 @@
                                           "omit_count", "strict_limit", "latency_ms",
                                           "quota_per_minute", "quota_reset_format",
                                           "quota_retry_after", "odd_text", "labels_shape",
-                                          "rate_limit_per_minute"}
+                                          "rate_limit_per_minute", "unpaired_phones",
+                                          "unreadable_phones"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
   GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time of each
@@ -28,6 +29,8 @@ SWITCHES = (
     "notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms",
     "quota_per_minute", "quota_reset_format", "quota_retry_after", "odd_text", "labels_shape",
     "rate_limit_per_minute",  # the X-RateLimit-* headers' limit while no quota is set (nothing enforced)
+    "unpaired_phones",  # phones /phones/all lists without a number (not paired yet); x-phone by their id: 401
+    "unreadable_phones",  # phones /phones/all lists with a number the key may not read: x-phone 401
 )
 
 

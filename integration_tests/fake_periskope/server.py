@@ -67,6 +67,8 @@ class FakePeriskope(Situations):
         quota_per_minute=None,
         quota_reset_format="seconds",
         quota_retry_after=False,
+        unpaired_phones=0,
+        unreadable_phones=0,
     ):
         check_loopback(host)
         self.host = host
@@ -79,6 +81,9 @@ class FakePeriskope(Situations):
         self.omit_count = omit_count
         self.strict_limit = strict_limit
         self.rate_limit_per_minute = rate_limit_per_minute
+        # Phones /phones/all lists but no x-phone can read (401): not paired yet, or not the key's to read.
+        self.unpaired_phones = unpaired_phones
+        self.unreadable_phones = unreadable_phones
         self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
         self.faults = faults or FaultSettings()
         self.on_request = None

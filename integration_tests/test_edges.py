@@ -135,3 +135,18 @@ def run_phones(server):
     import requests
 
     return requests.get(f"{server.base_url}/phones/all", headers={"Authorization": f"Bearer {server.api_key}"}, timeout=10).json()
+
+
+# -- 7. a byte that is not UTF-8 ---------------------------------------------------------------------------------
+def test_a_response_with_a_latin1_byte_is_read_with_a_replacement_character_and_one_warning(fake_server):
+    config = connector_config(fake_server, additional_phone_numbers=[])
+    catalog = catalog_for(config, "full_refresh", ["messages"])
+    fake_server.faults.queue("not_utf8", count=10_000, path_contains="/chats/messages")  # every answer
+    result = run("read", config, catalog=catalog)
+
+    assert not result.errors(), [e["message"] for e in result.errors()]
+    number = config["phone_number"]
+    assert len(result.records("messages")) == len(fake_server.records("messages", number))
+    assert any((record.get("body") or "").startswith("\ufffd") for record in result.records("messages"))
+    warnings = [m for m in logs(result) if "not UTF-8" in m]
+    assert len(warnings) == 1 and warnings[0].startswith("Stream messages:"), warnings

@@ -33,6 +33,7 @@ from source_periskope.normalize import (
     label_names,
     loads_json,
     normalize_timestamp,
+    not_utf8,
     org_phone_from_header,
     parse_json_text,
     repair_lone_surrogates,
@@ -96,6 +97,11 @@ class EnvelopeRecordExtractor(RecordExtractor):
                 raise _bad_response(self._stream, response, f"a record that is not an object: {type(record).__name__}")
         if lenient:
             self._repair(records)
+            if not_utf8(response.content):
+                self._warnings.warn_once(
+                    f"a response from {_path(response)} held bytes that are not UTF-8 (text in another encoding, "
+                    "such as Latin-1); each is written as U+FFFD"
+                )
         setattr(response, PAGE_EDGES, (records[0], records[-1]) if records else None)
         return records
 
@@ -144,6 +150,12 @@ class OnceWarnings:
         if (field_name, problem) not in self._seen:
             self._seen.add((field_name, problem))
             logger.warning(f"Stream {self._stream}: field {field_name} {problem} (further cases are not logged).")
+
+    def warn_once(self, problem: str) -> None:
+        """A warning about the stream's responses rather than one field."""
+        if ("", "response") not in self._seen:
+            self._seen.add(("", "response"))
+            logger.warning(f"Stream {self._stream}: {problem} (further cases are not logged).")
 
 
 @lru_cache(maxsize=None)

@@ -14,6 +14,8 @@ Kinds (ALL_KINDS):
   html                  200 with an HTML error page (text/html)
   ignore_offset         list endpoints serve offset 0 whatever offset was asked
   missing_key           list envelope without its records key
+  not_utf8              one Latin-1 byte (0xE9, "é") at the start of a text value: the body is not valid
+                        UTF-8 (a body without any text value, e.g. an empty page, is sent as it is)
 
 The last two only make sense on paginated list endpoints, so they are only
 drawn or consumed there.
@@ -41,11 +43,12 @@ ALL_KINDS = (
     "html",
     "ignore_offset",
     "missing_key",
+    "not_utf8",
 )
 LIST_ONLY_KINDS = ("ignore_offset", "missing_key")
 # What `rate` draws from unless told otherwise: the transient faults a robust
 # client should survive by retrying. Slow and data-corrupting ones are opt-in.
-DATA_FAULTS = ("slow", "malformed_json", "html", "ignore_offset", "missing_key")
+DATA_FAULTS = ("slow", "malformed_json", "html", "ignore_offset", "missing_key", "not_utf8")
 DEFAULT_KINDS = tuple(kind for kind in ALL_KINDS if kind not in DATA_FAULTS)
 
 

@@ -1,18 +1,20 @@
 """At the edges (issue 21), at the HTTP level: an unknown stream in the catalog, a revoked key on a first sync, a
 detail that cannot be had, a response with a byte that is not UTF-8, a passing outage of the phone list."""
 
+import json
+
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
-from airbyte_cdk.test.mock_http import HttpRequest
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 from freezegun import freeze_time
 
 from source_periskope import SourcePeriskope
 from unit_tests.mock_server.config import API_KEY, BASE_URL, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
-from unit_tests.mock_server.response_builder import error, example_records, page
-from unit_tests.mock_server.utils import MockedApi, read_stream
+from unit_tests.mock_server.response_builder import a_record, error, example_records, page
+from unit_tests.mock_server.utils import MockedApi, read_stream, record_data
 
 NOW = "2026-11-15T12:00:00Z"
 
@@ -82,3 +84,16 @@ def test_a_refused_key_on_the_phone_list_stays_a_config_error():
 
     assert [e.trace.error.failure_type.value for e in output.errors] == ["config_error"]
     assert "403" in output.errors[0].trace.error.message
+
+
+@freeze_time(NOW)
+def test_a_byte_that_is_not_utf8_is_read_as_a_replacement_character_with_one_warning_naming_the_stream():
+    tickets = [a_record("tickets", ticket_id=f"BKT-00{n}", subject="Caf\u00e9 order", status="open") for n in (1, 2)]
+    body = json.dumps({"from": 1, "to": 2, "count": 2, "tickets": tickets}, ensure_ascii=False).encode("latin-1")
+    with MockedApi() as http:
+        http.get(PeriskopeRequestBuilder.for_stream("tickets").with_page(0).build(), HttpResponse(body))
+        output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
+
+    assert [r["subject"] for r in record_data(output)] == ["Caf\ufffd order", "Caf\ufffd order"]
+    warnings = [log.log.message for log in output.logs if "not UTF-8" in log.log.message]
+    assert len(warnings) == 1 and warnings[0].startswith("Stream tickets: a response from /v1/tickets held bytes"), warnings

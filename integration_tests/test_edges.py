@@ -150,3 +150,24 @@ def test_a_response_with_a_latin1_byte_is_read_with_a_replacement_character_and_
     assert any((record.get("body") or "").startswith("\ufffd") for record in result.records("messages"))
     warnings = [m for m in logs(result) if "not UTF-8" in m]
     assert len(warnings) == 1 and warnings[0].startswith("Stream messages:"), warnings
+
+
+# -- 2. one record whose detail request keeps failing ------------------------------------------------------------
+@pytest.mark.parametrize("fault", ["500", "410", "slow"])
+def test_a_detail_that_keeps_failing_for_one_record_is_a_missing_field_not_a_lost_stream(fake_server, fault):
+    closed = [t["ticket_id"] for t in fake_server.records("tickets") if t.get("status") == "closed"]
+    broken = closed[0]
+    # slow: 5 s per answer, longer than request_timeout_seconds (2) but shorter than the plain requests' 10 s.
+    fake_server.faults.configure(slow_seconds=5)
+    fake_server.faults.queue(fault, count=2, path_contains=f"/tickets/{broken}")  # every attempt (max_retries 1)
+    config = connector_config(fake_server, max_retries=1, request_timeout_seconds=2)
+    result = run("read", config, catalog=catalog_for(config, "full_refresh", ["tickets"]))
+
+    assert not result.errors(), [e["message"] for e in result.errors()]
+    emitted = {t["ticket_id"]: t for t in result.records("tickets")}
+    assert set(emitted) == {t["ticket_id"] for t in fake_server.records("tickets")}
+    assert emitted[broken].get("closed_by") is None
+    assert all(emitted[other].get("closed_by") for other in closed[1:])
+    warnings = [m for m in logs(result) if "without closed_by" in m]
+    assert len(warnings) == 1 and warnings[0].startswith("Stream tickets: 1 record emitted without closed_by"), warnings
+    assert f"/tickets/{broken}" in warnings[0]

@@ -93,6 +93,7 @@ FAULT_CHECKS = {
     "html": _check_html,
     "missing_key": _check_missing_key,
     "not_utf8": _check_not_utf8,
+    "410": _check_json_error(410),
 }
 
 

@@ -26,6 +26,7 @@ TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 class Patience:
     attempts: int
     max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
+    read_timeout_seconds: Optional[float] = None  # None: TIMEOUT_SECONDS's
 
 
 CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
@@ -57,7 +58,7 @@ def get(
     for attempt in range(1, patience.attempts + 1):
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
-            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS,
+            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=_timeout(patience),
                                     hooks={"response": refuse_unsafe_redirect})
         except UnsafeRedirect as refused:
             pacer.release(number)
@@ -77,6 +78,10 @@ def get(
             return response
         time.sleep(_wait_seconds(response, attempt, patience))
     return response
+
+
+def _timeout(patience: Patience) -> Any:
+    return (TIMEOUT_SECONDS[0], patience.read_timeout_seconds or TIMEOUT_SECONDS[1])
 
 
 def _wait_seconds(response: requests.Response, attempt: int, patience: Patience) -> float:

@@ -247,6 +247,19 @@ class NormalizeRecord(RecordTransformation):
             if record.get(name) is None:
                 self._warnings.warn(name, "(part of the primary key) is missing; the record is emitted as it came")
 
+    def field_value(self, name: str, value: Any) -> Any:
+        """One field's value in the form transform gives it: for a value fetched after the record was transformed
+        (details.py)."""
+        if not isinstance(value, str):
+            return value
+        if name in self._label_fields:
+            return label_names(value)
+        if name in self._json_fields:
+            return self._parsed(name, value, self._json_fields[name])
+        if name in self._timestamp_fields:
+            return self._timestamp(name, value)
+        return value
+
     def _parsed(self, name: str, value: str, kind: type) -> Any:
         try:
             parsed, repaired = parse_json_text(value)
@@ -374,7 +387,8 @@ class EmittedRecords(RecordFilter):
         super().__post_init__(parameters)
         self._cursor_field = parameters.get("cursor_key", "")
         self._floor = floor_of(self.config, parameters.get("name", "?"))
-        self._details = DetailRequests(parameters.get("name", "?"), self.config)
+        # Detail values arrive after NormalizeRecord ran (transform_before_filtering): they are normalised here.
+        self._details = DetailRequests(parameters.get("name", "?"), self.config, NormalizeRecord(parameters=parameters).field_value)
 
     def filter_records(
         self,

@@ -120,7 +120,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         if fault == "reset":
             self._reset_connection()
             return 0
-        if fault is not None and fault.startswith(("429", "5")):
+        if fault is not None and fault.startswith(("429", "5", "410")):
             return self._send_error_fault(fault, headers)
         status, payload = api.dispatch(
             fake, method, path, query, self.headers,
@@ -148,7 +148,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         if status in (502, 504):  # these come from a proxy in front of the API: HTML, not JSON
             title = {502: "502 Bad Gateway", 504: "504 Gateway Time-out"}[status]
             return self.send(status, _html_page(title), HTML, headers)
-        name = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        name = {410: "Gone", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
         body = error_json(status, name.upper().replace(" ", "_"), name, name)
         if status == 503:
             headers["Retry-After"] = str(wait)

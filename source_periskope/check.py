@@ -37,7 +37,8 @@ def check_connection(config: Mapping[str, Any]) -> Tuple[bool, Optional[str], Li
     try:
         organisation = organisation_phones(config)
         numbers, warnings = resolve(config[PHONES_KEY], organisation, bool(config.get("sync_all_phones")))
-        discovered = [number for number in numbers if number not in configured(config, organisation)]
+        given = configured(config, organisation)
+        discovered = [number for number in numbers if number not in given]
         numbers, skipped = readable(config, numbers, discovered, CHECK)
         warnings += skipped
         for phone in numbers:

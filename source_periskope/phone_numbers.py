@@ -85,7 +85,8 @@ def phones_to_read(config: Mapping[str, Any]) -> List[str]:
     # under its phone id would save its state under another name and the next sync would read its history again.
     phones = organisation_phones(config, sync_patience(config))
     resolved, warnings = resolve(config[PHONES_KEY], phones, bool(config.get("sync_all_phones")))
-    discovered = [number for number in resolved if number not in configured(config, phones)]
+    given = configured(config, phones)
+    discovered = [number for number in resolved if number not in given]
     resolved, skipped = readable(config, resolved, discovered, sync_patience(config))
     for warning in warnings + skipped:
         logger.warning(warning)

@@ -147,3 +147,17 @@ def test_rate_limit_headers_on_every_response(server):
                      call(server, "/tickets", phone=None, key="bad")):
         for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
             assert response.headers[header].isdigit(), (response.status_code, header)
+
+
+def test_phones_listed_that_no_x_phone_can_read(fresh):  # noqa: F811  (fixture)
+    """unpaired_phones and unreadable_phones (admin switches): listed by /phones/all, 401 through x-phone."""
+    before = len(call(fresh, "/phones/all", phone=None).json())
+    response = requests.post(f"{fresh.base_url.rsplit('/v1', 1)[0]}/_admin/settings", json={"unpaired_phones": 1, "unreadable_phones": 1}, timeout=10)
+    assert response.status_code == 200 and response.json()["unreadable_phones"] == 1
+    listed = call(fresh, "/phones/all", phone=None).json()
+    unpaired, unreadable = listed[before:]
+
+    assert len(listed) == before + 2 and unpaired["org_phone"] is None and unpaired["wa_state"] == "UNPAIRED"
+    for x_phone in (unpaired["phone_id"], unreadable["phone_id"], unreadable["org_phone"].split("@")[0]):
+        assert call(fresh, "/chats", phone=x_phone, limit=1).status_code == 401
+    assert [phone["phone_id"] for phone in fresh.phones] == [phone["phone_id"] for phone in listed[:before]]

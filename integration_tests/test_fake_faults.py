@@ -71,6 +71,14 @@ def _check_missing_key(response):
     assert "messages" not in body and body["from"] == 11
 
 
+def _check_not_utf8(response):
+    assert response.status_code == 200
+    with pytest.raises(UnicodeDecodeError):
+        response.content.decode("utf-8")
+    body = orjson.loads(response.content.decode("latin-1").encode("utf-8"))  # read as Latin-1, it is JSON
+    assert any((record.get("body") or "").startswith("é") for record in body["messages"])
+
+
 FAULT_CHECKS = {
     "429_retry_after": _check_429_retry_after,
     "429_retry_after_date": _check_429_retry_after_date,
@@ -84,6 +92,8 @@ FAULT_CHECKS = {
     "malformed_json": _check_malformed,
     "html": _check_html,
     "missing_key": _check_missing_key,
+    "not_utf8": _check_not_utf8,
+    "410": _check_json_error(410),
 }
 
 

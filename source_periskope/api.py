@@ -26,6 +26,7 @@ TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 class Patience:
     attempts: int
     max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
+    read_timeout_seconds: Optional[float] = None  # None: TIMEOUT_SECONDS's
 
 
 CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
@@ -40,6 +41,11 @@ class ApiProblem(Exception):
     """A failure a person can act on; the message never contains the API key."""
 
 
+class KeyProblem(ApiProblem):
+    """A 401 or 403: the key (or a number) was refused. Only this is the user's config to change; anything else
+    (a 5xx, a timeout) may clear by itself."""
+
+
 def get(
     config: Mapping[str, Any], path: str, phone: Optional[str] = None, patience: Patience = CHECK, **params: Any
 ) -> requests.Response:
@@ -52,7 +58,7 @@ def get(
     for attempt in range(1, patience.attempts + 1):
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
-            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS,
+            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=_timeout(patience),
                                     hooks={"response": refuse_unsafe_redirect})
         except UnsafeRedirect as refused:
             pacer.release(number)
@@ -72,6 +78,10 @@ def get(
             return response
         time.sleep(_wait_seconds(response, attempt, patience))
     return response
+
+
+def _timeout(patience: Patience) -> Any:
+    return (TIMEOUT_SECONDS[0], patience.read_timeout_seconds or TIMEOUT_SECONDS[1])
 
 
 def _wait_seconds(response: requests.Response, attempt: int, patience: Patience) -> float:
@@ -112,10 +122,12 @@ def organisation_phones(config: Mapping[str, Any], patience: Patience = CHECK) -
     """GET /phones/all: every phone of the key's organisation (an org-level call that needs only the key)."""
     response = get(config, "/phones/all", patience=patience)
     if response.status_code == 401:
-        raise ApiProblem(
+        raise KeyProblem(
             "Periskope rejected the API key (401 Unauthorized). Copy a valid key from Settings > API in the "
             "Periskope console."
         )
+    if response.status_code == 403:
+        raise KeyProblem(f"Periskope refused GET /phones/all (403 Forbidden): {server_message(response)}".strip())
     if response.status_code != 200:
         raise ApiProblem(f"Periskope answered {response.status_code} to GET /phones/all: {server_message(response)}".strip())
     try:

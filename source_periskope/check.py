@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional, Tuple
 
-from source_periskope.api import ApiProblem, get, organisation_phones, phone_digits, server_message
+from source_periskope.api import CHECK, ApiProblem, get, organisation_phones, phone_digits, server_message
 from source_periskope.config import PHONES_KEY
-from source_periskope.phone_numbers import resolve
+from source_periskope.phone_numbers import configured, readable, resolve
 
 
 def _describe(phones: List[Mapping[str, Any]]) -> str:
@@ -37,6 +37,10 @@ def check_connection(config: Mapping[str, Any]) -> Tuple[bool, Optional[str], Li
     try:
         organisation = organisation_phones(config)
         numbers, warnings = resolve(config[PHONES_KEY], organisation, bool(config.get("sync_all_phones")))
+        given = configured(config, organisation)
+        discovered = [number for number in numbers if number not in given]
+        numbers, skipped = readable(config, numbers, discovered, CHECK)
+        warnings += skipped
         for phone in numbers:
             _check_phone(config, phone, organisation)
     except ApiProblem as failure:

@@ -33,6 +33,7 @@ from source_periskope.normalize import (
     label_names,
     loads_json,
     normalize_timestamp,
+    not_utf8,
     org_phone_from_header,
     parse_json_text,
     repair_lone_surrogates,
@@ -100,6 +101,11 @@ class EnvelopeRecordExtractor(RecordExtractor):
                 raise _bad_response(self._stream, response, f"a record that is not an object: {type(record).__name__}")
         if lenient:
             self._repair(records)
+            if not_utf8(response.content):
+                self._warnings.warn_once(
+                    f"a response from {_path(response)} held bytes that are not UTF-8 (text in another encoding, "
+                    "such as Latin-1); each is written as U+FFFD"
+                )
         setattr(response, PAGE_RECORDS, records)
         return self._not_emitted_before(records, response)
 
@@ -164,6 +170,12 @@ class OnceWarnings:
         if (field_name, problem) not in self._seen:
             self._seen.add((field_name, problem))
             logger.warning(f"Stream {self._stream}: field {field_name} {problem} (further cases are not logged).")
+
+    def warn_once(self, problem: str) -> None:
+        """A warning about the stream's responses rather than one field."""
+        if ("", "response") not in self._seen:
+            self._seen.add(("", "response"))
+            logger.warning(f"Stream {self._stream}: {problem} (further cases are not logged).")
 
 
 @lru_cache(maxsize=None)
@@ -254,6 +266,19 @@ class NormalizeRecord(RecordTransformation):
         for name in self._primary_key:
             if record.get(name) is None:
                 self._warnings.warn(name, "(part of the primary key) is missing; the record is emitted as it came")
+
+    def field_value(self, name: str, value: Any) -> Any:
+        """One field's value in the form transform gives it: for a value fetched after the record was transformed
+        (details.py)."""
+        if not isinstance(value, str):
+            return value
+        if name in self._label_fields:
+            return label_names(value)
+        if name in self._json_fields:
+            return self._parsed(name, value, self._json_fields[name])
+        if name in self._timestamp_fields:
+            return self._timestamp(name, value)
+        return value
 
     def _parsed(self, name: str, value: str, kind: type) -> Any:
         try:
@@ -428,7 +453,8 @@ class EmittedRecords(RecordFilter):
         super().__post_init__(parameters)
         self._cursor_field = parameters.get("cursor_key", "")
         self._floor = floor_of(self.config, parameters.get("name", "?"))
-        self._details = DetailRequests(parameters.get("name", "?"), self.config)
+        # Detail values arrive after NormalizeRecord ran (transform_before_filtering): they are normalised here.
+        self._details = DetailRequests(parameters.get("name", "?"), self.config, NormalizeRecord(parameters=parameters).field_value)
 
     def filter_records(
         self,

@@ -143,6 +143,25 @@ def _boolean(config: Mapping[str, Any], field: str, default: bool) -> bool:
     raise ConfigError(f"{field} must be true or false, not {value!r}.")
 
 
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
+def _api_key(value: str) -> str:
+    """The key, trimmed. A key is visible ASCII: a character pasted with it (a zero-width space, a byte-order mark, a
+    line break) cannot travel in the Authorization header, and the error a library raises then shows the header,
+    the key escaped, where the CDK's secret filter (which looks for the key as given) does not find it. The message
+    names the characters, never the key."""
+    key = value.strip()
+    if _VISIBLE_ASCII.fullmatch(key):
+        return key
+    odd = sorted({f"U+{ord(char):04X}" for char in key if not _VISIBLE_ASCII.fullmatch(char)})
+    raise ConfigError(
+        f"api_key holds {len([c for c in key if not _VISIBLE_ASCII.fullmatch(c)])} character(s) that are not visible "
+        f"ASCII ({', '.join(odd)}: e.g. a zero-width space, a byte-order mark or a line break pasted with it). "
+        "Copy the key again from Settings > API in the Periskope console, or type it."
+    )
+
+
 def phone_values(config: Mapping[str, Any]) -> List[str]:
     """Every configured number, normalised, each once, the required one first."""
     values = [normalize_phone(config.get("phone_number"), "phone_number")]
@@ -167,7 +186,7 @@ def normalize_config(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     if config.get("phone_number") in (None, ""):
         raise ConfigError(f"phone_number is missing: expected {_EXPECTED_PHONE}.")
     normalized = dict(config)
-    normalized["api_key"] = api_key.strip()
+    normalized["api_key"] = _api_key(api_key)
     phones = phone_values(config)
     normalized["phone_number"] = phones[0]
     normalized[PHONES_KEY] = phones

@@ -8,9 +8,12 @@
 
 They run after the incremental filter, so an incremental sync fetches them only for the records it emits. Per page,
 the records that need one are fetched side by side (num_workers at once), each request through the one pace of the
-API key and the retries of a sync (api.get with sync_patience), before the page's records are emitted. A record
-deleted meanwhile (404) is emitted without the field, with one warning; any other failure fails the stream with an
-error naming it and the request, as any request's would.
+API key and the retries of a sync (api.get with sync_patience, request_timeout_seconds per answer), before the page's
+records are emitted. A record whose detail cannot be had after those retries (deleted meanwhile: 404; gone: 410; a
+persistent 5xx, a timeout) is emitted without the field: one record must not fail its stream on every sync. Each
+stream logs one warning at the end of the read, with the count and the first failure (`missing_report`). Only a 401
+or 403 fails the stream: the key itself was refused. A value passes through the same normalisation as the list's
+fields (a JSON-encoded chat_ids becomes an array).
 
 Why not the CDK's child streams: a child stream emits its own records into its own table, while these fields belong
 on the parent's row. Why not a transformation per record: it would fetch one record at a time in the reader thread.
@@ -23,8 +26,8 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
 from airbyte_cdk.models import FailureType
@@ -32,7 +35,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.api import ApiProblem, get, server_message, sync_patience
 from source_periskope.config import DETAIL_DEFAULTS
-from source_periskope.normalize import loads_json, without_lone_surrogates
+from source_periskope.normalize import loads_json, not_utf8, without_lone_surrogates
 
 logger = logging.getLogger("airbyte")
 
@@ -77,15 +80,41 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _executors[workers]
 
 
+@dataclass
+class _Missing:
+    count: int = 0
+    first: str = ""  # the first failure: its request and what it answered
+
+
+# stream -> the records emitted without their detail in this read (one warning each at its end: missing_report).
+_missing_by_stream: Dict[str, _Missing] = {}
+_missing_lock = threading.Lock()
+
+
+def missing_report() -> List[str]:
+    """One warning per stream that emitted records without their detail field since the last call."""
+    with _missing_lock:
+        found = dict(_missing_by_stream)
+        _missing_by_stream.clear()
+    return [
+        f"Stream {stream}: {missing.count} record{'s' if missing.count > 1 else ''} emitted without "
+        f"{DETAILS[stream].field}: its single-record request could not be had after its retries (first: {missing.first}). "
+        "A later sync fills it if the record is emitted again."
+        for stream, missing in sorted(found.items())
+    ]
+
+
 class DetailRequests:
     """Fills one stream's detail field on the records of a page (see the module docstring)."""
 
-    def __init__(self, stream: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, stream: str, config: Mapping[str, Any], normalize: Callable[[str, Any], Any] = lambda _, v: v) -> None:
         self._stream = stream
         self._config = config
+        self._normalize = normalize  # (field, value) -> the value as the list's fields are normalised
         detail = DETAILS.get(stream)
         self._detail = detail if detail and config.get(detail.option, DETAIL_DEFAULTS[detail.option]) else None
-        self._warned = False
+        self._patience = replace(sync_patience(config), read_timeout_seconds=config.get("request_timeout_seconds"))
+        self._warned_encoding = False
 
     @property
     def active(self) -> bool:
@@ -101,27 +130,35 @@ class DetailRequests:
             values = _executor(workers).map(lambda record: self._fetch(detail, record, phone), wanted)
             for record, (found, value) in zip(wanted, list(values)):
                 if found:
-                    record[detail.field] = value
+                    record[detail.field] = self._normalize(detail.field, value)
         return records
 
     def _fetch(self, detail: Detail, record: Mapping[str, Any], phone: Optional[str]) -> Any:
         path = detail.path.format(quote(str(detail.record_id(record)), safe="@"))
         try:
-            response = get(self._config, path, phone=phone if detail.with_phone else None, patience=sync_patience(self._config))
-        except ApiProblem as problem:
-            raise self._failure(path, str(problem), FailureType.system_error) from None
-        if response.status_code == 404:
-            self._warn_once(path)
-            return False, None
+            response = get(self._config, path, phone=phone if detail.with_phone else None, patience=self._patience)
+        except ApiProblem as problem:  # no answer after the retries (timeouts, dropped connections)
+            return self._without_value(path, str(problem))
+        if response.status_code in (401, 403):  # the key itself was refused: every request would be
+            raise self._failure(path, f"HTTP {response.status_code} {server_message(response)}".strip(), FailureType.config_error)
         if response.status_code != 200:
-            kind = FailureType.config_error if response.status_code in (401, 403, 422) else FailureType.system_error
-            raise self._failure(path, f"HTTP {response.status_code} {server_message(response)}".strip(), kind)
+            reason = " (deleted meanwhile?)" if response.status_code == 404 else ""
+            return self._without_value(path, f"HTTP {response.status_code} {server_message(response)}".strip() + reason)
         try:
             body, lenient = loads_json(response.content)
         except ValueError:
-            raise self._failure(path, "an answer that is not JSON", FailureType.system_error) from None
+            return self._without_value(path, "an answer that is not JSON")
+        if lenient and not_utf8(response.content):
+            self._warn_encoding_once(path)
         value = detail.value(body)
         return True, without_lone_surrogates(value)[0] if lenient else value
+
+    def _without_value(self, path: str, problem: str) -> Tuple[bool, None]:
+        with _missing_lock:
+            missing = _missing_by_stream.setdefault(self._stream, _Missing())
+            missing.count += 1
+            missing.first = missing.first or f"GET {path}: {problem}"
+        return False, None
 
     def _failure(self, path: str, problem: str, kind: FailureType) -> AirbyteTracedException:
         return AirbyteTracedException(
@@ -129,10 +166,10 @@ class DetailRequests:
             failure_type=kind,
         )
 
-    def _warn_once(self, path: str) -> None:
-        if not self._warned:
-            self._warned = True
+    def _warn_encoding_once(self, path: str) -> None:
+        if not self._warned_encoding:
+            self._warned_encoding = True
             logger.warning(
-                f"Stream {self._stream}: GET {path} answered 404 (the record was deleted meanwhile?): it is emitted "
-                f"without {self._detail.field} (further cases are not logged)."
+                f"Stream {self._stream}: the answer to GET {path} held bytes that are not UTF-8; each is written as "
+                "U+FFFD (further cases are not logged)."
             )

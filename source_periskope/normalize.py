@@ -62,11 +62,27 @@ def loads_json(data: Any) -> Tuple[Any, bool]:
     orjson is strict: it refuses a lone UTF-16 surrogate escape ("\\ud83d"), which JavaScript producers emit when
     a string is cut in the middle of an emoji. The standard json module accepts what JSON's grammar allows, so
     such a body is still read (slower, but only that body); `without_lone_surrogates` then repairs its text.
+    A body that is not valid UTF-8 (one Latin-1 byte from a proxy or a legacy column) is decoded with U+FFFD in
+    place of each bad byte, as for a lone surrogate: one bad character must not fail a stream on every sync;
+    `not_utf8` tells the caller, to warn.
     """
     try:
         return orjson.loads(data), False
     except orjson.JSONDecodeError:
+        if isinstance(data, (bytes, bytearray)):
+            data = bytes(data).decode("utf-8", errors="replace")
         return json.loads(data), True
+
+
+def not_utf8(data: Any) -> bool:
+    """Whether a body holds bytes that are not UTF-8 (asked only of the rare bodies orjson refused)."""
+    if not isinstance(data, (bytes, bytearray)):
+        return False
+    try:
+        bytes(data).decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return True
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

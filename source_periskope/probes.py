@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, List, Mapping, Optional
 
-from source_periskope.api import ApiProblem, get, records_of, sync_patience
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from source_periskope import page_sizes
+from source_periskope.api import ApiProblem, get, records_of, server_message, sync_patience
 from source_periskope.config import ALL_HISTORY_START, STATE_DATETIME_FORMAT
 from source_periskope.normalize import NotATimestamp, normalize_timestamp
 from source_periskope.stream_facts import StreamFacts
@@ -52,6 +55,8 @@ def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: Opt
             if smaller is not None:
                 limit = smaller
                 continue
+        if response.status_code in (401, 403):
+            raise KeyRefused(refusal(response, stream.api_path, phone))
         if response.status_code != 200:
             raise ApiProblem(f"HTTP {response.status_code} from {stream.api_path}")
         return records_of(response, stream.records_keys)
@@ -66,6 +71,24 @@ def _accepted_limit(response: Any, refused: int) -> Optional[int]:
         return None
     learned = page_sizes.learn(response.url or "", refused, body)
     return learned if learned is not None and learned < refused else None
+
+
+class KeyRefused(AirbyteTracedException):
+    """A 401 or 403 to a probe: every request of the sync would get it too. The read plan lets it end the read at
+    once as a config error, instead of falling back to reading every window since the start (one failed request
+    each: thousands for a first sync)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, failure_type=FailureType.config_error)
+
+
+def refusal(response: Any, path: str, phone: str) -> str:
+    if response.status_code == 401:
+        return (
+            f"Periskope answered 401 Unauthorized to GET {path} for phone {phone}: the API key was rejected (revoked?), "
+            "or the number is not in the key's organisation. Check the connection to tell the two apart."
+        )
+    return f"Periskope refused GET {path} for phone {phone} (403 Forbidden): {server_message(response)}".strip()
 
 
 def _cursor(record: Any, stream: StreamFacts) -> Any:

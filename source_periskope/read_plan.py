@@ -191,6 +191,8 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
     if saved is None or saved <= start:  # nothing emitted yet: find where the history begins
         try:
             history = probes.history_begin(config, stream, phone, start, now)
+        except probes.KeyRefused:
+            raise  # every request would be refused: one config error, not a read of every window
         except Exception as problem:  # the probes only save requests: on any failure, read everything
             return NumberPlan(start, saved, f"reads from {state_text(start)} (could not probe its history: {problem})")
         if history.begin is None:
@@ -202,6 +204,8 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
         return NumberPlan(begin, saved, f"reads from {state_text(begin)} ({config['lookback_days']} days of lookback)")
     try:
         newest = probes.newest_cursor(config, stream, phone, begin, now)
+    except probes.KeyRefused:
+        raise
     except Exception as problem:
         return NumberPlan(begin, saved, f"reads from {state_text(begin)} (could not probe it: {problem})")
     # State values keep whole seconds, so the record the state came from may be a fraction of a second newer.
@@ -235,5 +239,19 @@ def _window_days(config: Mapping[str, Any], numbers: Mapping[str, NumberPlan], n
 
 
 def stream_modes(catalog: Any) -> Dict[str, str]:
-    """{stream: "incremental" | "full_refresh"} for the streams of a configured catalog."""
-    return {entry.stream.name: entry.sync_mode.value for entry in catalog.streams}
+    """{stream: "incremental" | "full_refresh"} for the streams of a configured catalog that this connector has.
+
+    A stream it does not have (a catalog saved by a version that named it otherwise) is left to the CDK, which
+    reports it incomplete; planning it must not fail the streams that exist."""
+    known = all_streams()
+    modes = {}
+    for entry in catalog.streams:
+        if entry.stream.name in known:
+            modes[entry.stream.name] = entry.sync_mode.value
+        else:
+            logger.warning(
+                f"Stream {entry.stream.name} is in the configured catalog but this connector has no such stream (renamed "
+                f"or removed in this version?): it is not synced. Refresh the source's schema in Airbyte. The streams "
+                f"are: {', '.join(sorted(known))}."
+            )
+    return modes

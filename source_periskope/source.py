@@ -18,9 +18,10 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope import cdk_hooks, page_sizes
-from source_periskope.api import ApiProblem
+from source_periskope.api import ApiProblem, KeyProblem
 from source_periskope.check import check_connection
 from source_periskope.config import DEFAULT_NUM_WORKERS, PHONES_KEY, try_normalize_config
+from source_periskope.details import missing_report
 from source_periskope.phone_numbers import phones_to_read
 from source_periskope.read_plan import PLAN_KEY, plan_read, stream_modes
 from source_periskope.stream_facts import load_manifest as load_packaged_manifest
@@ -97,10 +98,17 @@ class SourcePeriskope(ConcurrentDeclarativeSource):
         try:
             phones = phones_to_read(self._config)
         except ApiProblem as problem:
-            raise AirbyteTracedException(message=str(problem), failure_type=FailureType.config_error) from None
+            # Only a refused key or number is the user's to fix; an outage of /phones/all is retried by the platform.
+            kind = FailureType.config_error if isinstance(problem, KeyProblem) else FailureType.transient_error
+            raise AirbyteTracedException(message=str(problem), failure_type=kind) from None
         modes = stream_modes(catalog)
         states = ConnectorStateManager(state=state)
         saved = {name: states.get_stream_state(name, None) for name in modes}
         plan = plan_read({**self._config, PHONES_KEY: phones}, modes, saved, phones)
         cdk_hooks.set_read_config(self, {**self._config, PHONES_KEY: phones, PLAN_KEY: plan})
-        yield from super().read(logger, config, catalog, state)
+        missing_report()  # forget an earlier read's (tests read several times in one process)
+        try:
+            yield from super().read(logger, config, catalog, state)
+        finally:
+            for warning in missing_report():
+                logger.warning(warning)

@@ -153,3 +153,31 @@ def test_base_url_must_be_https_except_a_loopback_host(url, allowed):
         with pytest.raises(ConfigError) as error:
             normalize_config(config)
         assert str(error.value).startswith("base_url")
+
+
+INVISIBLE = {
+    "a zero-width space": "\u200b",
+    "a byte-order mark": "\ufeff",
+    "a line break": "\n",
+    "a carriage return": "\r",
+    "a tab": "\t",
+    "a non-breaking space": "\u00a0",
+    "a space": " ",
+}
+
+
+@pytest.mark.parametrize("where", ["inside", "at the start"])
+@pytest.mark.parametrize("name", list(INVISIBLE))
+def test_a_key_with_an_invisible_character_is_refused_naming_the_field_never_the_value(name, where):
+    from unit_tests.key_leaks import assert_no_key
+
+    secret = "sk-live-0123456789abcdefghij"
+    key = secret[:10] + INVISIBLE[name] + secret[10:] if where == "inside" else INVISIBLE[name] + secret
+    if where == "at the start" and INVISIBLE[name].isspace():
+        pytest.skip("whitespace at the ends is trimmed, as for every field")
+    with pytest.raises(ConfigError) as refused:
+        normalize_config({"api_key": key, "phone_number": "919876543210"})
+
+    assert str(refused.value).startswith("api_key ")
+    assert "visible ASCII" in str(refused.value)
+    assert_no_key(str(refused.value), key)

@@ -60,3 +60,11 @@ def test_canonical_timestamps_skip_the_regex_with_the_same_result(value, monkeyp
     monkeypatch.setattr(normalize, "_is_canonical", lambda text: False)
     if fast is not None:
         assert normalize.normalize_timestamp(value) == fast
+
+
+def test_a_body_with_a_latin1_byte_is_read_with_a_replacement_character():
+    from source_periskope.normalize import loads_json, not_utf8
+
+    body = '{"subject": "Caf\u00e9"}'.encode("latin-1")
+    assert loads_json(body) == ({"subject": "Caf\ufffd"}, True)
+    assert not_utf8(body) and not not_utf8('{"subject": "Caf\u00e9"}'.encode("utf-8"))

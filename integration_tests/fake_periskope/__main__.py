@@ -53,6 +53,10 @@ def parse_args(argv=None):
     parser.add_argument("--quota-reset-format", default="seconds", choices=RESET_FORMATS,
                         help="X-RateLimit-Reset under a quota: seconds to wait (default), epoch or epoch_ms")
     parser.add_argument("--quota-retry-after", action="store_true", help="send Retry-After on quota 429s")
+    parser.add_argument("--unpaired-phones", type=int, default=0,
+                        help="phones /phones/all lists without a number (not paired yet); their x-phone answers 401")
+    parser.add_argument("--unreadable-phones", type=int, default=0,
+                        help="phones /phones/all lists with a number the key may not read (x-phone answers 401)")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:COUNT[:PATH_CONTAINS]]",
                         help=f"queue one-shot faults, repeatable; kinds: {', '.join(ALL_KINDS)}")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random fault per request")
@@ -97,6 +101,7 @@ def main(argv=None):
             faults=faults_from(args), odd_text=not args.no_odd_text, labels_shape=args.labels_shape,
             quiet_phones=args.quiet_phones, quota_per_minute=args.quota_per_minute,
             quota_reset_format=args.quota_reset_format, quota_retry_after=args.quota_retry_after,
+            unpaired_phones=args.unpaired_phones, unreadable_phones=args.unreadable_phones,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

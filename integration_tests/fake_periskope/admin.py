@@ -10,7 +10,8 @@
                                           "quota_per_minute", "quota_reset_format",
                                           "quota_retry_after", "odd_text", "labels_shape",
                                           "rate_limit_per_minute", "unstable_ties",
-                                          "hide_soft_deleted"}
+                                          "hide_soft_deleted", "unpaired_phones",
+                                          "unreadable_phones"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
   GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time of each
@@ -31,6 +32,8 @@ SWITCHES = (
     "rate_limit_per_minute",  # the X-RateLimit-* headers' limit while no quota is set (nothing enforced)
     "unstable_ties",  # records of the same second come in another order on each request
     "hide_soft_deleted",  # lists leave out rows with is_deleted: true
+    "unpaired_phones",  # phones /phones/all lists without a number (not paired yet); x-phone by their id: 401
+    "unreadable_phones",  # phones /phones/all lists with a number the key may not read: x-phone 401
 )
 
 

@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from .tables import listed_only_phone_records
 from .timefmt import TimeFormatError, parse_filter_time, parse_record_ts
 
 MAX_LIMIT = 2000
@@ -366,7 +367,11 @@ def get_phone(request):
 
 def all_phones(request):
     with request.org.lock:
-        return request.org.phones_table.all_records()  # a bare array: no envelope, no paging
+        phones = request.org.phones_table.all_records()  # a bare array: no envelope, no paging
+        fake = request.fake
+        if request.org is fake.org and (fake.unpaired_phones or fake.unreadable_phones):
+            phones = phones + listed_only_phone_records(request.org.world, fake.unpaired_phones, fake.unreadable_phones)
+        return phones
 
 
 def get_message(request, message_id):

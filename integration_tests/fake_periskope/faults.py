@@ -7,6 +7,7 @@ Kinds (ALL_KINDS):
   429_reset_seconds     429 with X-RateLimit-Reset as seconds to wait (no Retry-After)
   429_bare              429 with no rate-limit headers at all
   500, 502, 503, 504    server / gateway errors (502 and 504 as HTML, like a proxy)
+  410                   410 Gone, JSON (a record an endpoint will never serve again)
   reset                 the connection is closed without a response (TCP RST)
   slow                  the response is delayed by slow_seconds
   truncated             Content-Length larger than the body, then the connection closes
@@ -14,6 +15,8 @@ Kinds (ALL_KINDS):
   html                  200 with an HTML error page (text/html)
   ignore_offset         list endpoints serve offset 0 whatever offset was asked
   missing_key           list envelope without its records key
+  not_utf8              one Latin-1 byte (0xE9, "é") at the start of a text value: the body is not valid
+                        UTF-8 (a body without any text value, e.g. an empty page, is sent as it is)
 
 The last two only make sense on paginated list endpoints, so they are only
 drawn or consumed there.
@@ -34,6 +37,7 @@ ALL_KINDS = (
     "502",
     "503",
     "504",
+    "410",
     "reset",
     "slow",
     "truncated",
@@ -41,11 +45,12 @@ ALL_KINDS = (
     "html",
     "ignore_offset",
     "missing_key",
+    "not_utf8",
 )
 LIST_ONLY_KINDS = ("ignore_offset", "missing_key")
 # What `rate` draws from unless told otherwise: the transient faults a robust
 # client should survive by retrying. Slow and data-corrupting ones are opt-in.
-DATA_FAULTS = ("slow", "malformed_json", "html", "ignore_offset", "missing_key")
+DATA_FAULTS = ("slow", "malformed_json", "html", "ignore_offset", "missing_key", "not_utf8", "410")
 DEFAULT_KINDS = tuple(kind for kind in ALL_KINDS if kind not in DATA_FAULTS)
 
 

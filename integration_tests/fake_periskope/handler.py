@@ -8,6 +8,7 @@ surrogate (oddtext.to_json_bytes).
 """
 
 import email.utils
+import re
 import socket
 import struct
 import sys
@@ -119,7 +120,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         if fault == "reset":
             self._reset_connection()
             return 0
-        if fault is not None and fault.startswith(("429", "5")):
+        if fault is not None and fault.startswith(("429", "5", "410")):
             return self._send_error_fault(fault, headers)
         status, payload = api.dispatch(
             fake, method, path, query, self.headers,
@@ -128,6 +129,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = to_json_bytes(payload)
         if fault == "html":
             return self.send(200, _html_page("Something went wrong"), HTML, headers)
+        if fault == "not_utf8":
+            return self.send(status, _with_latin1_byte(body), JSON, headers)
         if fault == "malformed_json":
             return self.send(200, body[: max(1, len(body) // 2)], JSON, headers)
         if fault == "truncated":
@@ -145,7 +148,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         if status in (502, 504):  # these come from a proxy in front of the API: HTML, not JSON
             title = {502: "502 Bad Gateway", 504: "504 Gateway Time-out"}[status]
             return self.send(status, _html_page(title), HTML, headers)
-        name = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        name = {410: "Gone", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
         body = error_json(status, name.upper().replace(" ", "_"), name, name)
         if status == 503:
             headers["Retry-After"] = str(wait)
@@ -198,6 +201,21 @@ def _rate_limited_headers(base_headers, kind, wait):
     elif kind == "429_reset_epoch":
         headers["X-RateLimit-Reset"] = str(int(time.time()) + wait + 1)
     return headers  # 429_reset_seconds: X-RateLimit-Reset is already the seconds to wait
+
+
+# Where the `not_utf8` fault puts its byte: the first of these text fields, else the first string value (the JSON
+# may come from orjson, compact, or from json.dumps, with a space after the colon).
+_TEXT_VALUE = (re.compile(rb'"(?:body|subject|contact_name|chat_name|phone_name|reaction)":\s*"'), re.compile(rb'":\s*"'))
+
+
+def _with_latin1_byte(body):
+    """The body with "é" written in Latin-1 (one byte, 0xE9) at the start of a text value: not valid UTF-8, as a
+    proxy or a legacy column in another encoding would send it."""
+    for pattern in _TEXT_VALUE:
+        found = pattern.search(body)
+        if found:
+            return body[: found.end()] + b"\xe9" + body[found.end():]
+    return body  # no text value to hold the byte (an empty page): sent as it is
 
 
 def _html_page(title):

@@ -69,6 +69,8 @@ class FakePeriskope(Situations):
         quota_retry_after=False,
         unstable_ties=False,
         hide_soft_deleted=False,
+        unpaired_phones=0,
+        unreadable_phones=0,
     ):
         check_loopback(host)
         self.host = host
@@ -85,6 +87,9 @@ class FakePeriskope(Situations):
         self.unstable_ties = unstable_ties
         # Whether the lists leave soft-deleted rows out (the row then leaves the list, as with a hard delete).
         self.hide_soft_deleted = hide_soft_deleted
+        # Phones /phones/all lists but no x-phone can read (401): not paired yet, or not the key's to read.
+        self.unpaired_phones = unpaired_phones
+        self.unreadable_phones = unreadable_phones
         self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
         self.faults = faults or FaultSettings()
         self.on_request = None

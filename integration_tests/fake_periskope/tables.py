@@ -42,6 +42,36 @@ def image_url(kind: str, jid: str, rng) -> str:
 
 
 # -- phones -------------------------------------------------------------------
+UNREADABLE_NUMBER_PREFIX = "9199999000"  # + two digits: numbers no key of the fake can read
+
+
+def listed_only_phone_records(world, unpaired, unreadable):
+    """Phones /phones/all lists that cannot be read through x-phone (401): `unpaired` ones not paired yet (no
+    number, `org_phone` null, wa_state UNPAIRED) and `unreadable` ones with a number the key may not read (a
+    phone of a sub-account, say). Not part of the world: no chats, no records, and the phones stream's records
+    for them are the only trace they leave."""
+    records = []
+    for kind, count in (("unpaired", unpaired), ("unreadable", unreadable)):
+        for position in range(count):
+            number = f"{UNREADABLE_NUMBER_PREFIX}{position:02d}" if kind == "unreadable" else None
+            records.append({
+                "org_id": world.org_id,
+                "org_phone": f"{number}@c.us" if number else None,
+                "created_at": format_ts(world.now_us - (10 + position) * US_PER_DAY),
+                "updated_at": format_ts(world.now_us - (5 + position) * US_PER_DAY),
+                "wa_state": "CONNECTED" if number else "UNPAIRED",
+                "phone_id": "phone-" + (kind + "zzzzzzzzzzzz")[:15] + chr(ord("a") + position % 26),
+                "qr_code": None,
+                "phone_image": None,
+                "phone_name": f"{kind} phone {position + 1}",
+                "first_connected_at": None,
+                "is_ready": bool(number),
+                "label_ids": {},
+                "labels": [],
+            })
+    return records
+
+
 def build_phone_records(world):
     rng = random.Random(salt(world.seed, "phones"))
     records = []

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
+from unit_tests.key_leaks import MIN_FRAGMENT, assert_no_key
+
 
 def connector_command() -> str:
     """The console script installed beside this Python (the project's .venv), not one found elsewhere on PATH."""
@@ -50,8 +52,12 @@ def run(
     on_message: Optional[Callable[[Dict[str, Any]], None]] = None,
     extra_args: Optional[List[str]] = None,
     env: Optional[Mapping[str, str]] = None,
+    key_scan: bool = True,
 ) -> "ConnectorRun":
-    """Runs `source-periskope <command>` to the end; every stdout line is parsed as an Airbyte message."""
+    """Runs `source-periskope <command>` to the end; every stdout line is parsed as an Airbyte message.
+
+    Its whole output (stdout and stderr) is scanned for the config's api_key in every form a library might write it
+    (unit_tests/key_leaks.py); `key_scan=False` leaves that to a test that scans it itself."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         args = [connector_command(), command]
@@ -73,7 +79,10 @@ def run(
                 on_message(message)
         stderr = process.stderr.read()
         process.wait()
-    return ConnectorRun(process.returncode, messages, stderr)
+    result = ConnectorRun(process.returncode, messages, stderr)
+    if key_scan and isinstance(config.get("api_key"), str) and len(config["api_key"].strip()) >= MIN_FRAGMENT:
+        assert_no_key(result.output, config["api_key"])
+    return result
 
 
 def _lines(process: subprocess.Popen) -> Iterator[str]:

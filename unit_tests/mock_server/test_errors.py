@@ -4,6 +4,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from freezegun import freeze_time
 
+from unit_tests.key_leaks import assert_no_key
 from unit_tests.mock_server.config import API_KEY, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
 from unit_tests.mock_server.response_builder import SECOND_OFFSET, error, example_records, offset_pages, page, records
@@ -107,7 +108,7 @@ def test_401_is_a_config_error_a_person_can_act_on():
     failure = stream_error(output, "tickets")
     assert failure.failure_type.value == "config_error"
     assert "the API key was rejected" in failure.message
-    assert API_KEY not in everything_printed(output)
+    assert_no_key(everything_printed(output), API_KEY)
 
 
 @freeze_time(NOW)

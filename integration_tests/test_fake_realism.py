@@ -380,7 +380,7 @@ def test_quota_and_data_switches_through_the_admin_api(fake):
     assert requests.post(f"{admin}/settings", json=settings, timeout=10).json() == {
         **settings, "notifications_key": "messages", "count_is_total": False, "omit_count": False,
         "strict_limit": False, "latency_ms": 0, "rate_limit_per_minute": 6000, "unstable_ties": False,
-        "hide_soft_deleted": False}
+        "hide_soft_deleted": False, "unpaired_phones": 0, "unreadable_phones": 0}
     assert get(fake, "/tickets").status_code == 200
     refused = get(fake, "/tickets")
     assert refused.status_code == 429 and "Retry-After" in refused.headers

@@ -34,7 +34,7 @@ from source_periskope.normalize import NotATimestamp, normalize_timestamp
 
 API_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 OVERLAP = 10  # records each offset page repeats from the one before
-MAX_TIE_PASSES = 3  # reads of one crowded second, until a pass finds nothing new
+MAX_TIE_PASSES = 20  # reads of one crowded second, until a pass finds nothing new
 MAX_STEPS_BACK = 20  # a list that keeps moving this much is read on with a warning (duplicates, not gaps)
 
 # Modes of a windowed stream's token.

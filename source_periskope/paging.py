@@ -140,7 +140,8 @@ def _next_time_token(page: TimePage, token: Optional[Mapping[str, Any]], largest
     end = api_time(second_after(oldest))
     if page.request.end_time is not None and end >= page.request.end_time:
         return _start_one_second(page, oldest), None  # the page is one second: more records in it than a page holds
-    seen = [key for key, moment in zip(page.keys, moments) if moment[0] >= oldest]  # type: ignore[index]
+    after = second_after(oldest)  # end_time is inclusive: a record at exactly that instant comes again too
+    seen = [key for key, moment in zip(page.keys, moments) if moment[0] == oldest or moment == (after, 0)]
     return {"mode": BY_TIME, "start_time": page.request.start_time, "end_time": end, "offset": 0, "seen": seen}, None
 
 

@@ -20,7 +20,7 @@ from typing import Any, List, Mapping, Optional
 
 from source_periskope.api import ApiProblem, get, records_of, sync_patience
 from source_periskope.config import STATE_DATETIME_FORMAT
-from source_periskope.normalize import NotATimestamp, normalize_timestamp
+from source_periskope.normalize import NotATimestamp, from_iso, normalize_timestamp
 from source_periskope.stream_facts import StreamFacts
 
 PRECISION = timedelta(days=7)  # the bisection stops at a range this wide
@@ -49,7 +49,7 @@ def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: dat
 def _cursor(record: Any, stream: StreamFacts) -> Any:
     value = record.get(stream.cursor_field) if isinstance(record, dict) else None
     try:
-        return datetime.fromisoformat(normalize_timestamp(value)) if isinstance(value, str) else UNKNOWN
+        return from_iso(normalize_timestamp(value)) if isinstance(value, str) else UNKNOWN
     except (NotATimestamp, ValueError):
         return UNKNOWN
 

@@ -5,12 +5,15 @@ FROM ${BASE_IMAGE}
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /airbyte/integration_code
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY source_periskope ./source_periskope
 
-# A virtualenv keeps the connector's pinned CDK apart from the base image's Python packages.
+# A virtualenv keeps the connector's pinned CDK apart from the base image's Python packages. Every package comes
+# from the lock with its hash checked (the build backend too, hence --no-build-isolation): the image holds what
+# was tested, whatever the index holds on the day it is built.
 RUN python3 -m venv /opt/source-periskope \
-    && /opt/source-periskope/bin/pip install --no-cache-dir . \
+    && /opt/source-periskope/bin/pip install --no-cache-dir --require-hashes -r requirements.lock \
+    && /opt/source-periskope/bin/pip install --no-cache-dir --no-deps --no-build-isolation . \
     && rm -rf build ./*.egg-info
 
 # The platform runs connectors as uid/gid 1000 (rootless, all capabilities dropped) and expects /airbyte to belong

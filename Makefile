@@ -1,16 +1,17 @@
 # The README's two commands: `make demo` (the connector end to end against the bundled fake server) and
-# `make test` (the whole suite). Both set up .venv from pyproject.toml first; nothing else is needed.
+# `make test` (the whole suite). Both set up .venv from the lock (requirements-dev.lock) first; nothing else is needed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench duckdb postgres soak simulate clean
+.PHONY: setup demo test bench duckdb postgres soak simulate clean lock
 
-$(STAMP): pyproject.toml
+# Every package from the lock, hashes required (the build backend too: hence --no-build-isolation).
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,7 +28,12 @@ bench: $(STAMP)
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) output .pytest_cache
+	rm -rf $(VENV) .venv-py3.* .venv-lock output .pytest_cache
+
+# Refreshes requirements.lock and requirements-dev.lock after a change to pyproject.toml's dependencies (uv, in
+# .venv-lock/; pins that still fit are kept). LOCK_ARGS="--upgrade :all:" (or a package name) moves pins forward.
+lock: $(STAMP)
+	$(BIN)/python -m tools.lock $(LOCK_ARGS)
 
 # The demo's data read with PyAirbyte into a DuckDB file (output/duckdb/), as a newcomer would try it.
 duckdb: $(STAMP)

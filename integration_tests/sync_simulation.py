@@ -38,6 +38,7 @@ from integration_tests.fake_periskope import CURSOR_FIELDS, KEY_FIELDS, PHONE_ST
 from integration_tests.fake_periskope.faults import DEFAULT_KINDS
 from integration_tests.support.connector import connector_command
 from integration_tests.support.paths import PROJECT_ROOT
+from source_periskope.normalize import from_iso
 
 SCHEMAS = PROJECT_ROOT / "source_periskope" / "schemas"
 
@@ -111,7 +112,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def _moment(value: Any) -> Optional[datetime]:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return from_iso(value) if isinstance(value, str) else None
     except ValueError:
         return None
 

@@ -1,20 +1,23 @@
-"""Airbyte's standard tests (FAST) for this Python-package connector, in-process, against the fake server."""
+"""Airbyte's standard tests (FAST) for this Python-package connector, in-process, against the fake server.
+
+They read acceptance-test-config.yml (at high strictness) except the keys they reject, which
+integration_tests/test_acceptance_files.py checks instead (integration_tests/support/acceptance.py).
+"""
 
 import os
 
 import pytest
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
+from boltons.typeutils import classproperty
 
 from integration_tests.container.image import DOCKER
-from integration_tests.fake_periskope import FakePeriskope
+from integration_tests.support import acceptance
 from source_periskope import SourcePeriskope
-
-STANDARD_TESTS_PORT = 18765  # the port acceptance-test-config.yml's configs name
 
 
 @pytest.fixture(scope="module", autouse=True)
 def fake_server_for_the_standard_tests():
-    with FakePeriskope(port=STANDARD_TESTS_PORT).start() as server:
+    with acceptance.acceptance_server().start() as server:
         yield server
 
 
@@ -33,6 +36,11 @@ def read_from_streams():
 
 class TestAirbyteStandardTests(SourceTestSuiteBase):
     connector = SourcePeriskope
+
+    @classproperty
+    def acceptance_test_config(cls):
+        # The suite reads the file through this property; it rejects expect_records, which our own test checks.
+        return acceptance.for_the_standard_tests(acceptance.acceptance_config())
 
     @classmethod
     def create_connector(cls, scenario):

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from integration_tests.support.connector import configured_catalog, run
 from source_periskope.paging import overlap_for
 from integration_tests.support.servers import connector_config
+from source_periskope.normalize import from_iso
 from unit_tests.stream_table import PHONE_STREAMS, STREAMS
 
 PHONE_PATHS = {name: STREAMS[name].path for name in PHONE_STREAMS}
@@ -76,7 +77,7 @@ def test_a_backlog_delivered_when_a_number_comes_back_online_is_read_by_the_next
     config = connector_config(organisation)
     first = read_all(config, "incremental")
     number = numbers(organisation)[1]
-    newest = max(datetime.fromisoformat(r["timestamp"]) for r in first.records("messages") if r["org_phone"] == f"{number}@c.us")
+    newest = max(from_iso(r["timestamp"]) for r in first.records("messages") if r["org_phone"] == f"{number}@c.us")
     # Offline since just after its newest synced message; what it received meanwhile is held back until it reconnects.
     organisation.disconnect(number, started_seconds_ago=(datetime.now(timezone.utc) - newest).total_seconds() - 60)
     backlog = organisation.outage_traffic(number, 30, "messages") + organisation.outage_traffic(number, 5, "notes")

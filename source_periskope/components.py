@@ -1,6 +1,7 @@
 """Python components for what the manifest cannot express (referenced as source_periskope.components.X)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the CDK builds these components with typing.get_type_hints,
+# which on Python 3.10 cannot evaluate a string InitVar annotation.
 
 import json
 import logging

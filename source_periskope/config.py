@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from source_periskope.normalize import from_iso
 from source_periskope.stream_facts import stream_names
 
 DEFAULT_BASE_URL = "https://api.periskope.app/v1"
@@ -77,7 +78,7 @@ def parse_start_date(value: Any) -> str:
         if len(text) == 10:
             moment = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
         else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+            moment = from_iso(text.replace("Z", "+00:00").replace(" ", "T", 1))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
     except ValueError:

@@ -11,6 +11,7 @@ from typing import Any, Callable, List, Optional
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
 from airbyte_cdk.models import AirbyteErrorTraceMessage, AirbyteMessage, AirbyteMessageSerializer, AirbyteTraceMessage, TraceType, Type
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.source import SourcePeriskope
 
@@ -45,6 +46,9 @@ def build_source(args: List[str]) -> SourcePeriskope:
 def launch_source(args: List[str]) -> None:
     try:
         source = build_source(args)
+    except AirbyteTracedException as error:  # e.g. an unsupported CDK: its own message and failure type
+        print(orjson.dumps(AirbyteMessageSerializer.dump(error.as_airbyte_message())).decode())
+        sys.exit(1)
     except Exception as error:  # a broken config, catalog or state file must still answer as a TRACE message
         trace = AirbyteMessage(
             type=Type.TRACE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import datetime, timezone
 from typing import Any, MutableMapping, Optional, Set, Tuple
 
@@ -24,6 +25,28 @@ _ID_KEYS = {"fromMe": "from_me", "_serialized": "serialized"}
 
 class NotATimestamp(ValueError):
     pass
+
+
+if sys.version_info >= (3, 11):
+    from_iso = datetime.fromisoformat
+else:
+    _FRACTION_AND_OFFSET = re.compile(r"(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
+
+    def from_iso(text: str) -> datetime:
+        """datetime.fromisoformat as Python 3.11 reads an RFC 3339 date-time. Python 3.10's reads only 3 or 6
+        fractional digits and no 'Z', '+HH' or '+HHMM'; the API trims trailing zeros (1 to 6 digits)."""
+        match = _FRACTION_AND_OFFSET.search(text)
+        if match is None or len(text) <= 10:  # a date alone: 3.10 reads it as it is
+            return datetime.fromisoformat(text)
+        fraction, offset = match.groups()
+        fraction = f".{fraction[:6].ljust(6, '0')}" if fraction else ""
+        if offset in ("Z", "z"):
+            offset = "+00:00"
+        elif offset and len(offset) == 3:
+            offset += ":00"
+        elif offset and ":" not in offset:
+            offset = f"{offset[:3]}:{offset[3:]}"
+        return datetime.fromisoformat(text[: match.start()] + fraction + (offset or ""))
 
 
 # 'YYYY-MM-DDTHH:MM:SS[.f+]+00:00': most values already are, and this is cheaper than _TIMESTAMP on every record.

@@ -24,7 +24,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_periskope import page_sizes
 from source_periskope.api import ApiProblem, get, records_of, server_message, sync_patience
 from source_periskope.config import ALL_HISTORY_START, STATE_DATETIME_FORMAT
-from source_periskope.normalize import NotATimestamp, normalize_timestamp
+from source_periskope.normalize import NotATimestamp, from_iso, normalize_timestamp
 from source_periskope.stream_facts import StreamFacts
 
 PRECISION = timedelta(days=7)  # the bisection stops at a range this wide
@@ -94,7 +94,7 @@ def refusal(response: Any, path: str, phone: str) -> str:
 def _cursor(record: Any, stream: StreamFacts) -> Any:
     value = record.get(stream.cursor_field) if isinstance(record, dict) else None
     try:
-        return datetime.fromisoformat(normalize_timestamp(value)) if isinstance(value, str) else UNKNOWN
+        return from_iso(normalize_timestamp(value)) if isinstance(value, str) else UNKNOWN
     except (NotATimestamp, ValueError):
         return UNKNOWN
 

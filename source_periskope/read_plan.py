@@ -33,7 +33,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope import probes
 from source_periskope.config import ALL_HISTORY_START, STATE_DATETIME_FORMAT
-from source_periskope.normalize import NotATimestamp, normalize_timestamp
+from source_periskope.normalize import NotATimestamp, from_iso, normalize_timestamp
 from source_periskope.stream_facts import StreamFacts, all_streams
 
 logger = logging.getLogger("airbyte")
@@ -50,7 +50,7 @@ def parse_cursor(value: Any) -> Optional[datetime]:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(normalize_timestamp(value))
+        return from_iso(normalize_timestamp(value))
     except (NotATimestamp, ValueError):
         return None
 

@@ -11,7 +11,8 @@ that reaches the API late, after a phone comes back online, is still read: the r
 number cheap (one request when nothing is new).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the CDK builds these components with typing.get_type_hints,
+# which on Python 3.10 cannot evaluate a string InitVar annotation.
 
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,6 +27,7 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
 )
 from airbyte_cdk.sources.types import Config
 
+from source_periskope.normalize import from_iso
 from source_periskope.read_plan import PLAN_KEY
 from source_periskope.stream_facts import stream
 
@@ -45,7 +47,7 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
     def parse_timestamp(self, timestamp: Any) -> datetime:
         if isinstance(timestamp, str):
             try:
-                parsed = datetime.fromisoformat(timestamp)
+                parsed = from_iso(timestamp)
             except ValueError:
                 parsed = None
             if parsed is not None:

@@ -38,6 +38,7 @@ from source_periskope import SourcePeriskope
 from source_periskope.cdk_hooks import SUPPORTED_CDK_SERIES, hooked_names, policy, process, speedups, sync_rules
 from source_periskope.cdk_hooks.process import fast_record_writer
 from source_periskope.cdk_hooks.speedups import RECORDS_WAITING_TO_BE_WRITTEN, PerPhoneCursor, SliceWithCachedHash
+from source_periskope.normalize import from_iso
 from source_periskope.state import SettledStateConverter
 from unit_tests.mock_server.config import OTHER_PHONE, PHONE, ConfigBuilder
 from unit_tests.mock_server.request_builder import PeriskopeRequestBuilder
@@ -209,7 +210,7 @@ def test_the_settled_converter_reads_and_writes_cursor_values_as_the_cdks(value)
     cdk = CustomFormatConcurrentStreamStateConverter(datetime_format="%Y-%m-%dT%H:%M:%SZ", input_datetime_formats=list(FORMATS))
     assert fast.parse_timestamp(value) == cdk.parse_timestamp(value)
     for moment in (datetime(2025, 1, 24, 5, 11, 10, 900000, tzinfo=timezone.utc), datetime(2025, 1, 24, tzinfo=timezone.utc),
-                   datetime.fromisoformat("2025-01-24T10:41:10.25+05:30")):
+                   from_iso("2025-01-24T10:41:10.25+05:30")):
         assert fast.output_format(moment) == cdk.output_format(moment)
 
 

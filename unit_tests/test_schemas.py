@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from source_periskope.normalize import from_iso
 from unit_tests.stream_table import PHONE_STREAMS
 from unit_tests.stream_table import STREAMS as STREAM_TABLE
 
@@ -336,5 +337,5 @@ def test_fixture_timestamps_parse(stream):
             value = record.get(field)
             if value is None:
                 continue
-            parsed = datetime.fromisoformat(value)
+            parsed = from_iso(value)
             assert parsed.tzinfo is not None, f"{stream} record {i} {field}={value!r} has no offset"

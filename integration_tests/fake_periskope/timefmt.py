@@ -10,6 +10,7 @@ show 0 to 6 fractional digits (`05:11:10+00:00`, `05:11:10.9+00:00`,
 import datetime as dt
 import functools
 import re
+import sys
 import time
 
 US_PER_SECOND = 1_000_000
@@ -69,6 +70,8 @@ def parse_record_ts(text: str) -> int:
         text = text[:-1] + "+00:00"
     if re.search(r"[+-]\d\d$", text):  # Postgres short offset "+00"
         text += ":00"
+    if sys.version_info < (3, 11):  # 3.10's fromisoformat reads only 3 or 6 fractional digits: pad the trimmed ones
+        text = re.sub(r"\.(\d{1,6})\d*", lambda m: "." + m[1].ljust(6, "0"), text, count=1)
     parsed = dt.datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)

@@ -58,10 +58,12 @@ def unsupported_cdk(hook: Hook, missing: str = "") -> Exception:
     return AirbyteTracedException(
         message=(
             f"source-periskope cannot sync with airbyte-cdk {installed_version('airbyte-cdk')}: its '{hook.name}' rule "
-            f"was checked against airbyte-cdk {SUPPORTED_CDK_SERIES}.x{detail}. Install the supported version "
-            f"(pip install 'airbyte-cdk~={SUPPORTED_CDK_SERIES}.1') or a source-periskope release made for yours."
+            f"was checked against airbyte-cdk {SUPPORTED_CDK_SERIES}.x{detail}. The connector was built with the wrong "
+            f"CDK, not misconfigured: install the supported version (pip install 'airbyte-cdk~={SUPPORTED_CDK_SERIES}.1', "
+            "as the lock file pins it) or a source-periskope release made for yours."
         ),
-        failure_type=FailureType.config_error,
+        # The build's fault, not the user's: a config_error would send them to their settings.
+        failure_type=FailureType.system_error,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from airbyte_cdk.test.mock_http import HttpResponse
 from airbyte_cdk.test.mock_http.response_builder import find_template
 
+from source_periskope.normalize import from_iso
 from source_periskope.paging import OVERLAP
 from unit_tests.stream_table import STREAMS
 
@@ -36,7 +37,7 @@ def a_record(stream: str, **fields: Any) -> Dict[str, Any]:
 
 def records(stream: str, count: int, newest: str = "2026-11-10T10:00:00+00:00", **fields: Any) -> List[Dict[str, Any]]:
     """`count` distinct records, newest first, one minute apart."""
-    newest_time = datetime.fromisoformat(newest)
+    newest_time = from_iso(newest)
     made = []
     for position in range(count):
         moment = (newest_time - timedelta(minutes=position)).isoformat()

@@ -26,7 +26,7 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
 )
 from airbyte_cdk.sources.types import Config
 
-from source_periskope.read_plan import PLAN_KEY
+from source_periskope.read_plan import PLAN_KEY, parse_cursor, state_text
 from source_periskope.stream_facts import stream
 
 _ZERO = timedelta(0)
@@ -95,8 +95,36 @@ class PlannedPerPhoneState(StateMigration):
         ]
         for entry in stream_state.get("states") or []:
             if entry["partition"].get("phone") not in numbers:
-                states.append(entry)
+                states.append({**entry, "cursor": in_one_form(entry["cursor"])})
         return {"states": states, "use_global_cursor": False}
+
+
+@dataclass
+class TypedStateInOneForm(StateMigration):
+    """Writes an org-level stream's saved state (tickets, contacts, phones) in the one form the CDK parses.
+
+    The Airbyte UI lets a user edit a connection's state, and a date is what people type: "2025-01-01",
+    "2025-01-01T00:00:00", "2025-01-01 00:00:00+00". The read plan accepts every form it reads as a date-time (and
+    refuses the rest, naming the stream); the CDK's cursor parses only its own formats and would fail the sync with
+    an internal error. The phone-scoped streams get their states from PlannedPerPhoneState, already in that form.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        return bool(stream_state) and "state_type" not in stream_state
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        return in_one_form(stream_state)
+
+
+def in_one_form(cursor: Any) -> Any:
+    """A saved cursor with each date-time value written as the state is written (whole seconds, UTC, "Z"); values
+    that are not date-times are left for the read plan to refuse."""
+    if not isinstance(cursor, Mapping):
+        return cursor
+    return {key: state_text(moment) if (moment := parse_cursor(value)) else value for key, value in cursor.items()}
 
 
 def _starting_cursor(number: Mapping[str, Optional[str]], start: str, cursor_field: str) -> Dict[str, Any]:

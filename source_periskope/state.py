@@ -33,7 +33,8 @@ _ZERO = timedelta(0)
 
 
 class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
-    """State = the newest record read, no later than the gap-free windows' end or `settled_before`.
+    """State = the newest record read, no later than the gap-free windows' end or `settled_before`, and never below
+    `floor`, the state its cursor started from.
 
     It also reads and writes the cursor values of every record without strptime: records are normalised to
     RFC 3339 before the cursor sees them, and strptime through the CDK's format list was 20% of a sync's CPU.
@@ -41,6 +42,7 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
     """
 
     settled_before: Optional[datetime] = None  # set for each read (cdk_hooks), from the read plan
+    floor: Optional[datetime] = None  # set per cursor (cdk_hooks): the state it started from (saved_floor)
 
     def parse_timestamp(self, timestamp: Any) -> datetime:
         if isinstance(timestamp, str):
@@ -60,7 +62,24 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
     def _get_latest_complete_time(self, slices: List[MutableMapping[str, Any]]) -> Any:
         first = self.merge_intervals(slices)[0]
         value = min(first.get(self.MOST_RECENT_RECORD_KEY) or first[self.START_KEY], first[self.END_KEY])
-        return min(value, self.settled_before) if self.settled_before is not None else value
+        if self.settled_before is not None:
+            value = min(value, self.settled_before)
+        # What earlier syncs emitted was read then: while the first window (which starts below the saved state, by
+        # a second and lookback_days) is still open, the gap-free end is that window's start, and a checkpoint there
+        # would make a killed sync read the lookback again, and again after every kill.
+        return max(value, self.floor) if self.floor is not None else value
+
+
+def saved_floor(stream_state: Mapping[str, Any]) -> Optional[datetime]:
+    """The newest record earlier syncs emitted, as a cursor's starting state holds it: a plain {cursor: value}, or
+    the newest record of PlannedPerPhoneState's slice marked read; None when nothing was saved. The CDK may have
+    parsed the slices already (they are then datetimes)."""
+    if stream_state.get("state_type") == ConcurrencyCompatibleStateType.date_range.value:
+        values = [piece.get(SettledStateConverter.MOST_RECENT_RECORD_KEY) for piece in stream_state.get("slices") or []]
+    else:
+        values = list(stream_state.values())
+    moments = [value if isinstance(value, datetime) else parse_cursor(value) for value in values]
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
 @dataclass

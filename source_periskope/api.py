@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import requests
 
@@ -26,14 +26,18 @@ TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 class Patience:
     attempts: int
     max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
+    timeout: Optional[Tuple[float, float]] = None  # connect, read; None: TIMEOUT_SECONDS
 
 
 CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
 
 
 def sync_patience(config: Mapping[str, Any]) -> Patience:
-    """A sync's direct requests wait like its streams do: max_retries retries, minutes per wait."""
-    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS)
+    """A sync's direct requests wait like its streams do: max_retries retries, minutes per wait, and the streams'
+    timeouts (manifest: connect 10 s, read request_timeout_seconds). A probe that gave up sooner would make the sync
+    read every window since the start."""
+    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS,
+                    timeout=(10, float(config.get("request_timeout_seconds", 60))))
 
 
 class ApiProblem(Exception):
@@ -52,7 +56,7 @@ def get(
     for attempt in range(1, patience.attempts + 1):
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
-            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS,
+            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=patience.timeout or TIMEOUT_SECONDS,
                                     hooks={"response": refuse_unsafe_redirect})
         except UnsafeRedirect as refused:
             pacer.release(number)

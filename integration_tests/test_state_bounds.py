@@ -2,6 +2,8 @@
 
 - never below the state the sync started from, even while its first window is still open and a later one has
   closed (a killed sync would otherwise read lookback_days again, and again after every kill);
+- never later than the sync's start less the settle margin on the server's clock too: a server whose clock runs
+  behind dates a change made during the sync before the connector's bound, and the change would fall below it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from integration_tests.fake_periskope import FakePeriskope
 from integration_tests.support.servers import connector_config
 from source_periskope import state
 from source_periskope.read_plan import state_text
-from unit_tests.mock_server.utils import read_stream
+from unit_tests.mock_server.utils import final_state, read_stream, record_data
 
 ONE_SECOND = timedelta(seconds=1)
 
@@ -56,3 +58,33 @@ def test_a_later_window_closing_first_does_not_checkpoint_below_the_saved_state(
     assert later_window_checkpointed.is_set()  # the situation happened
     checkpoints = per_number_checkpoints(output, phone)
     assert len(checkpoints) >= 3 and min(checkpoints) >= state_text(saved), checkpoints  # it was the first window's start
+
+
+def test_an_update_made_while_its_page_had_been_read_is_not_lost_when_the_server_clock_is_behind():
+    """Tickets are listed by creation: the newest ticket, on the first page, is updated while the second page is
+    read, then the oldest, on the last page. With the server's clock ten minutes behind, both are dated ten minutes
+    before the sync started, past the settle margin (5 minutes): the state must still stay below the first."""
+    with FakePeriskope(seed=7, sizes={"tickets": 250}, clock_behind_seconds=600).start() as server:
+        by_creation = sorted(server.records("tickets"), key=lambda ticket: ticket["created_at"])
+        newest, oldest = by_creation[-1]["ticket_id"], by_creation[0]["ticket_id"]
+        lists, updated = [], {}
+
+        def update_while_paging(number, path, query):
+            if path == "/tickets":
+                lists.append(query)
+                if len(lists) == 2:  # the first page has been read
+                    updated["newest"] = server.update_record("tickets", newest, subject="changed after its page was read")
+                    updated["oldest"] = server.update_record("tickets", oldest, subject="changed before its page was read")
+
+        server.on_request = update_while_paging
+        config = connector_config(server, page_size=100, fetch_ticket_closed_by=False)
+        first = read_stream("tickets", SyncMode.incremental, config)
+        server.on_request = None
+        second = read_stream("tickets", SyncMode.incremental, config, state=final_state(first))
+
+    assert len(lists) >= 3 and updated  # three pages; both changes were made during the first sync
+    first_subjects = {ticket["ticket_id"]: ticket.get("subject") for ticket in record_data(first)}
+    assert first_subjects[oldest] == "changed before its page was read"
+    assert first_subjects[newest] != "changed after its page was read"  # its page was read before the change
+    second_subjects = {ticket["ticket_id"]: ticket.get("subject") for ticket in record_data(second)}
+    assert second_subjects.get(newest) == "changed after its page was read", final_state(first)

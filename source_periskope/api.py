@@ -17,6 +17,7 @@ from source_periskope.normalize import loads_json
 from source_periskope.pacing import SYNC_PATIENCE_SECONDS, pacer_for
 from source_periskope.rate_limits import wait_from_headers
 from source_periskope.redirects import UnsafeRedirect, refuse_unsafe_redirect
+from source_periskope.server_clock import clock_for
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -72,6 +73,7 @@ def get(
             time.sleep(min(0.2 * attempt, patience.max_wait_seconds))
             continue
         pacer.observe(number, response.status_code, response.headers)
+        clock_for(config["base_url"]).observe(response.headers)
         if response.status_code not in TRANSIENT_STATUSES or attempt == patience.attempts:
             return response
         time.sleep(_wait_seconds(response, attempt, patience))

@@ -3,9 +3,10 @@
 The state of a stream (per number for the phone-scoped ones) is the newest record it emitted, with two limits:
 - never later than the end of the windows read without a gap, so an API whose time filter works on another field
   (the contract leaves open which one /chats uses) cannot move the state past windows not read yet;
-- never later than the sync's start less SETTLE_MARGIN (read_plan.py): a record the API indexes a little after
-  its time, a ticket updated while its page had already been read, or a record dated in the future are read again
-  by the next sync.
+- never later than the sync's start less SETTLE_MARGIN (read_plan.py), on the connector's clock and on the API's
+  (server_clock.py): a record the API indexes a little after its time, a ticket updated while its page had already
+  been read, or a record dated in the future are read again by the next sync;
+- never below the state it started from (what earlier syncs emitted was read then).
 A number that emitted nothing keeps its state (or, before its first record, the configured start), so a record
 that reaches the API late, after a phone comes back online, is still read: the read plan's probe keeps such a
 number cheap (one request when nothing is new).
@@ -27,6 +28,7 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
 from airbyte_cdk.sources.types import Config
 
 from source_periskope.read_plan import PLAN_KEY, parse_cursor, state_text
+from source_periskope.server_clock import ServerClock
 from source_periskope.stream_facts import stream
 
 _ZERO = timedelta(0)
@@ -43,6 +45,7 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
 
     settled_before: Optional[datetime] = None  # set for each read (cdk_hooks), from the read plan
     floor: Optional[datetime] = None  # set per cursor (cdk_hooks): the state it started from (saved_floor)
+    server_clock: Optional[ServerClock] = None  # set for each read (cdk_hooks): how far the API's clock is behind
 
     def parse_timestamp(self, timestamp: Any) -> datetime:
         if isinstance(timestamp, str):
@@ -63,7 +66,9 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
         first = self.merge_intervals(slices)[0]
         value = min(first.get(self.MOST_RECENT_RECORD_KEY) or first[self.START_KEY], first[self.END_KEY])
         if self.settled_before is not None:
-            value = min(value, self.settled_before)
+            # On the API's clock too: a change made during the sync is dated by it (server_clock.py).
+            lag = self.server_clock.behind() if self.server_clock is not None else _ZERO
+            value = min(value, self.settled_before - lag)
         # What earlier syncs emitted was read then: while the first window (which starts below the saved state, by
         # a second and lookback_days) is still open, the gap-free end is that window's start, and a checkpoint there
         # would make a killed sync read the lookback again, and again after every kill.

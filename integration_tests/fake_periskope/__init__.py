@@ -47,6 +47,7 @@ Realistic situations, for reproducing connector bugs:
     FakePeriskope(quiet_phones=1)                       # the last phone's newest record is 125 days old
     fake.disconnect(phone); fake.outage_traffic(phone, 10); fake.reconnect(phone)
     FakePeriskope(quota_per_minute=100)                 # 429s past 100 requests per key per minute
+    FakePeriskope(clock_behind_seconds=600)             # its clock (changed records, Date header) 10 min behind
 """
 
 from .faults import ALL_KINDS, DEFAULT_KINDS, FaultSettings

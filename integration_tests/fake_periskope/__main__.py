@@ -53,6 +53,8 @@ def parse_args(argv=None):
     parser.add_argument("--quota-reset-format", default="seconds", choices=RESET_FORMATS,
                         help="X-RateLimit-Reset under a quota: seconds to wait (default), epoch or epoch_ms")
     parser.add_argument("--quota-retry-after", action="store_true", help="send Retry-After on quota 429s")
+    parser.add_argument("--clock-behind-seconds", type=float, default=0,
+                        help="run the server's clock (changed records, the Date header) this far behind")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:COUNT[:PATH_CONTAINS]]",
                         help=f"queue one-shot faults, repeatable; kinds: {', '.join(ALL_KINDS)}")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random fault per request")
@@ -97,6 +99,7 @@ def main(argv=None):
             faults=faults_from(args), odd_text=not args.no_odd_text, labels_shape=args.labels_shape,
             quiet_phones=args.quiet_phones, quota_per_minute=args.quota_per_minute,
             quota_reset_format=args.quota_reset_format, quota_retry_after=args.quota_retry_after,
+            clock_behind_seconds=args.clock_behind_seconds,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,7 +9,7 @@
                                           "omit_count", "strict_limit", "latency_ms",
                                           "quota_per_minute", "quota_reset_format",
                                           "quota_retry_after", "odd_text", "labels_shape",
-                                          "rate_limit_per_minute"}
+                                          "rate_limit_per_minute", "clock_behind_seconds"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
   GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time of each
@@ -28,6 +28,7 @@ SWITCHES = (
     "notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms",
     "quota_per_minute", "quota_reset_format", "quota_retry_after", "odd_text", "labels_shape",
     "rate_limit_per_minute",  # the X-RateLimit-* headers' limit while no quota is set (nothing enforced)
+    "clock_behind_seconds",  # the server's clock (changed records, the Date header) runs this far behind
 )
 
 

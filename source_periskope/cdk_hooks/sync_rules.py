@@ -28,6 +28,7 @@ from source_periskope.cdk_hooks.factory import (
 )
 from source_periskope.cdk_hooks.policy import Hook, apply, require, unsupported_cdk
 from source_periskope.read_plan import settled_before
+from source_periskope.server_clock import clock_for
 from source_periskope.state import SettledStateConverter, saved_floor
 
 SETTLED_STATE = Hook("settled state", changes_what_is_synced=True)
@@ -71,6 +72,7 @@ def _use_settled_state(factory: Any) -> None:
         converter.__class__ = SettledStateConverter
         converter.settled_before = settled_before(config)
         converter.floor = saved_floor(stream_state)  # each number's cursor has its own converter
+        converter.server_clock = clock_for(config.get("base_url", ""))
 
     for builder in (DATETIME_CURSOR_BUILDER, PER_PARTITION_CURSOR_BUILDER):
         after_building(factory, builder, settle)

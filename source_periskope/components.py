@@ -41,10 +41,10 @@ from source_periskope.normalize import (
 )
 from source_periskope.details import DetailRequests
 from source_periskope.pacing import pacer_for
-from source_periskope.server_clock import clock_for
 from source_periskope.rate_limits import wait_from_headers
 from source_periskope.redirects import refuse_unsafe_redirect
 from source_periskope.read_plan import floor_of, parse_cursor
+from source_periskope.server_clock import clock_for
 
 logger = logging.getLogger("airbyte")
 

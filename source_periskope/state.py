@@ -1,6 +1,6 @@
 """How incremental state advances, and where each WhatsApp number's windows start.
 
-The state of a stream (per number for the phone-scoped ones) is the newest record it emitted, with two limits:
+The state of a stream (per number for the phone-scoped ones) is the newest record it emitted, within these bounds:
 - never later than the end of the windows read without a gap, so an API whose time filter works on another field
   (the contract leaves open which one /chats uses) cannot move the state past windows not read yet;
 - never later than the sync's start less SETTLE_MARGIN (read_plan.py), on the connector's clock and on the API's

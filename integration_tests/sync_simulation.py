@@ -185,7 +185,7 @@ class Simulation:
             self._type_the_state_by_hand()
         self._schedule_changes_during_sync()
         if self.clock_behind_seconds:
-            self.report.changes["sync with the server clock behind"] += 1
+            self.report.changes[f"sync with the server clock {self.clock_behind_seconds:.0f} s behind"] += 1
         self.server.faults.configure(rate=self.fault_rate if self.rng.random() < 0.7 else 0.0)
         kill_after = self.rng.randint(1, 8) if self.sync_index > 1 and self.rng.random() < self.kill_probability else None
         if kill_after:

@@ -1,11 +1,14 @@
 """A seeded, randomised sequence of incremental syncs against the fake server, checked against the server's data.
 
 Each step changes the organisation between syncs (inserts, updates, late arrivals, soft and hard deletes, a phone
-that goes offline and later delivers its backlog), schedules a few changes during the sync, runs one incremental
+that goes offline and later delivers its backlog, the state edited by hand as a person types dates), schedules a few
+changes during the sync, runs one incremental
 sync of every stream with the real `source-periskope` command (requests fail at random, and now and then the
 process is killed and the next sync resumes from the last state it emitted), and keeps what it emitted the way a
 destination does (append, then deduplicated on the primary key by cursor, the latest emission winning a tie;
-records after the last STATE message of a killed sync are dropped, as the platform drops them).
+records after the last STATE message of a killed sync are dropped, as the platform drops them). Some seeds run the
+server's clock behind real time (clock_behind_seconds, drawn per seed): changes made during a sync are then dated
+before the connector's own settle margin.
 
 After every completed sync, the oracle, built from the server's own records (never from the connector's output):
 - every record the server held when the sync started (within start_date) has been emitted at least once;
@@ -51,6 +54,15 @@ SIMULATION_SIZES = {"tickets": 1300, "contacts": 1600, "chats": 30, "messages": 
                     "reactions": 150}
 HISTORY_AGE_SECONDS = 3 * 86_400  # the organisation's generated history ends three days before the first sync
 SETTLE_SECONDS = 300  # the connector's settle margin: records younger than this are read again anyway
+CLOCKS_BEHIND = (0, 0, 120, 600)  # seconds the server's clock runs behind, drawn per seed
+TYPED_STATE_PROBABILITY = 0.2  # before a sync, the state is edited by hand
+# How a person types a state's date in the Airbyte UI: the same moment, or the midnight of its day (never later).
+TYPED_FORMS = {
+    "no offset": lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S"),
+    "+00": lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S+00"),
+    "date only": lambda moment: moment.strftime("%Y-%m-%d"),
+    "+05:30": lambda moment: moment.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat(),
+}
 
 
 class SimulationFailure(AssertionError):
@@ -119,7 +131,7 @@ def _moment(value: Any) -> Optional[datetime]:
 
 class Simulation:
     def __init__(self, seed: int, workdir: Path, kill_probability: float = 0.15, fault_rate: float = 0.03,
-                 log: Any = None) -> None:
+                 log: Any = None, clock_behind_seconds: Optional[float] = None) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.workdir = workdir
@@ -136,8 +148,11 @@ class Simulation:
         self.offline: Dict[str, int] = {}  # phone number -> syncs left before it reconnects
         self.trace: List[str] = []  # what happened, for the failure report
         self.validators = {s: Draft7Validator(json.loads((SCHEMAS / f"{s}.json").read_text())) for s in STREAMS}
+        if clock_behind_seconds is None:  # its own generator: the other draws of a seed stay as they were
+            clock_behind_seconds = random.Random(f"{seed}/clock").choice(CLOCKS_BEHIND)
+        self.clock_behind_seconds = clock_behind_seconds
         self.server = FakePeriskope(seed=seed, sizes=SIMULATION_SIZES, connected_phones=3, quiet_phones=1,
-                                    history_age_seconds=HISTORY_AGE_SECONDS)
+                                    history_age_seconds=HISTORY_AGE_SECONDS, clock_behind_seconds=clock_behind_seconds)
         self.lookback_days = self.rng.choice([0, 1])
         self.numbers = [p["number"] for p in self.server.phones if p["wa_state"] == "CONNECTED"]
         self.config = {
@@ -168,7 +183,10 @@ class Simulation:
         self.rng = random.Random(f"{self.seed}/{self.sync_index}")
         if self.sync_index > 1:
             self._change_between_syncs()
+            self._type_the_state_by_hand()
         self._schedule_changes_during_sync()
+        if self.clock_behind_seconds:
+            self.report.changes[f"sync with the server clock {self.clock_behind_seconds:.0f} s behind"] += 1
         self.server.faults.configure(rate=self.fault_rate if self.rng.random() < 0.7 else 0.0)
         kill_after = self.rng.randint(1, 8) if self.sync_index > 1 and self.rng.random() < self.kill_probability else None
         if kill_after:
@@ -275,6 +293,25 @@ class Simulation:
             action = self.rng.choice([self._insert, self._update, self._update_old_ticket])
             self.server.at_request(self.rng.randint(1, 30), lambda act=action: act(before_sync=self.sync_index + 1))
 
+    def _type_the_state_by_hand(self) -> None:
+        """The state edited in the Airbyte UI: every date of one stream's state rewritten in a form a person types."""
+        if not self.state or self.rng.random() >= TYPED_STATE_PROBABILITY:
+            return
+        message = self.rng.choice(self.state)
+        form = self.rng.choice(sorted(TYPED_FORMS))
+        stream_state = message["stream"]["stream_state"]
+        for cursor in [entry["cursor"] for entry in stream_state.get("states", [])] or [stream_state]:
+            for name, value in cursor.items():
+                moment = _moment(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+                if moment is not None:
+                    cursor[name] = TYPED_FORMS[form](moment)
+        self._note(f"the state of {message['stream']['stream_descriptor']['name']} typed by hand ({form}): {stream_state}")
+        self.report.changes["state typed by hand"] += 1
+
+    def _server_now(self) -> datetime:
+        """The server's clock (behind real time on some seeds): late records are dated by it."""
+        return datetime.fromtimestamp(self.server.clock_seconds(), timezone.utc)
+
     def _note(self, text: str) -> None:
         self.trace.append(f"before sync {self.sync_index}: {text}")
 
@@ -365,7 +402,7 @@ class Simulation:
         newest = self.warehouse.newest.get((stream, f"{phone}@c.us"))
         if newest is None:
             return
-        gap = (datetime.now(timezone.utc) - newest).total_seconds() - SETTLE_SECONDS - 5
+        gap = (self._server_now() - newest).total_seconds() - SETTLE_SECONDS - 5
         if gap < 60:
             return
         count = self.rng.randint(1, 5)

@@ -4,6 +4,7 @@ Each test is an example of one situation, checked from the client's side of
 HTTP. Run: .venv/bin/python -m pytest integration_tests/test_fake_realism.py -q
 """
 
+import email.utils
 import json
 import os
 import re
@@ -380,7 +381,8 @@ def test_quota_and_data_switches_through_the_admin_api(fake):
     assert requests.post(f"{admin}/settings", json=settings, timeout=10).json() == {
         **settings, "notifications_key": "messages", "count_is_total": False, "omit_count": False,
         "strict_limit": False, "latency_ms": 0, "rate_limit_per_minute": 6000, "unstable_ties": False,
-        "hide_soft_deleted": False, "unpaired_phones": 0, "unreadable_phones": 0}
+        "hide_soft_deleted": False, "unpaired_phones": 0, "unreadable_phones": 0,
+        "clock_behind_seconds": 0.0}
     assert get(fake, "/tickets").status_code == 200
     refused = get(fake, "/tickets")
     assert refused.status_code == 429 and "Retry-After" in refused.headers
@@ -393,6 +395,31 @@ def test_quota_and_data_switches_through_the_admin_api(fake):
     assert requests.post(f"{admin}/settings", json={"rate_limit_per_minute": 10**9}, timeout=10).ok
     assert get(fake, "/tickets").headers["X-RateLimit-Limit"] == str(10**9)
     assert requests.post(f"{admin}/settings", json={"rate_limit_per_minute": 0}, timeout=10).status_code == 400
+
+
+def test_a_server_clock_behind_dates_changes_and_the_date_header_by_itself():
+    """clock_behind_seconds: the server's clock, as its Date header tells it, runs behind, and so do the times of
+    records changed from then on; setting it back to 0 puts it on time again. (Not pinned: the clock is real time.)"""
+    with FakePeriskope(seed=7).start() as fake:
+        _check_the_clock_switch(fake)
+
+
+def _check_the_clock_switch(fake):
+    admin = fake.base_url.replace("/v1", "/_admin")
+
+    def server_lag():
+        said = email.utils.parsedate_to_datetime(get(fake, "/tickets").headers["Date"]).timestamp()
+        return time.time() - said
+
+    assert -1 <= server_lag() <= 2
+    assert requests.post(f"{admin}/settings", json={"clock_behind_seconds": 600}, timeout=10).json()["clock_behind_seconds"] == 600
+    assert 599 <= server_lag() <= 602
+    ticket = page(fake, "/tickets", "tickets")[0]
+    changed = fake.update_record("tickets", ticket["ticket_id"], subject="changed")
+    assert 599 <= time.time() - parse_record_ts(changed["last_updated_at"]) / 1e6 <= 602
+    assert requests.post(f"{admin}/settings", json={"clock_behind_seconds": -1}, timeout=10).status_code == 400
+    assert requests.post(f"{admin}/settings", json={"clock_behind_seconds": 0}, timeout=10).ok
+    assert -1 <= server_lag() <= 2
 
 
 # -- 10. by-id endpoints as the contract shows them ----------------------------------------------------

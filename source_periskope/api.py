@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import requests
 
@@ -17,6 +17,7 @@ from source_periskope.normalize import loads_json
 from source_periskope.pacing import SYNC_PATIENCE_SECONDS, pacer_for
 from source_periskope.rate_limits import wait_from_headers
 from source_periskope.redirects import UnsafeRedirect, refuse_unsafe_redirect
+from source_periskope.server_clock import clock_for
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -26,15 +27,18 @@ TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 class Patience:
     attempts: int
     max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
-    read_timeout_seconds: Optional[float] = None  # None: TIMEOUT_SECONDS's
+    timeout: Optional[Tuple[float, float]] = None  # connect, read; None: TIMEOUT_SECONDS
 
 
 CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
 
 
 def sync_patience(config: Mapping[str, Any]) -> Patience:
-    """A sync's direct requests wait like its streams do: max_retries retries, minutes per wait."""
-    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS)
+    """A sync's direct requests wait like its streams do: max_retries retries, minutes per wait, and the streams'
+    timeouts (manifest: connect 10 s, read request_timeout_seconds). A probe that gave up sooner would make the sync
+    read every window since the start."""
+    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS,
+                    timeout=(10, float(config.get("request_timeout_seconds", 60))))
 
 
 class ApiProblem(Exception):
@@ -58,7 +62,7 @@ def get(
     for attempt in range(1, patience.attempts + 1):
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
-            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=_timeout(patience),
+            response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=patience.timeout or TIMEOUT_SECONDS,
                                     hooks={"response": refuse_unsafe_redirect})
         except UnsafeRedirect as refused:
             pacer.release(number)
@@ -74,14 +78,11 @@ def get(
             time.sleep(min(0.2 * attempt, patience.max_wait_seconds))
             continue
         pacer.observe(number, response.status_code, response.headers)
+        clock_for(config["base_url"]).observe(response.headers)
         if response.status_code not in TRANSIENT_STATUSES or attempt == patience.attempts:
             return response
         time.sleep(_wait_seconds(response, attempt, patience))
     return response
-
-
-def _timeout(patience: Patience) -> Any:
-    return (TIMEOUT_SECONDS[0], patience.read_timeout_seconds or TIMEOUT_SECONDS[1])
 
 
 def _wait_seconds(response: requests.Response, attempt: int, patience: Patience) -> float:

@@ -48,6 +48,7 @@ from source_periskope.rate_limits import wait_from_headers
 from source_periskope.redirects import refuse_unsafe_redirect
 from source_periskope.read_plan import floor_of, parse_cursor
 from source_periskope.stream_facts import stream as stream_facts
+from source_periskope.server_clock import clock_for
 
 logger = logging.getLogger("airbyte")
 
@@ -492,6 +493,7 @@ class PacedBearerAuthenticator(DeclarativeAuthenticator):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._token = InterpolatedString.create(self.api_token, parameters=parameters).eval(self.config)
         self._pacer = pacer_for(self.config.get("base_url", ""), self._token)
+        self._clock = clock_for(self.config.get("base_url", ""))
 
     @property
     def auth_header(self) -> str:
@@ -511,6 +513,7 @@ class PacedBearerAuthenticator(DeclarativeAuthenticator):
 
     def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:
         self._pacer.observe(getattr(request, REQUEST_NUMBER, None), response.status_code, response.headers)
+        self._clock.observe(response.headers)  # server_clock.py: the state's bound on the API's clock
 
 
 REQUEST_NUMBER = "periskope_request_number"  # on each prepared request: its number in the Pacer

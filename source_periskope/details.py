@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
@@ -113,7 +113,7 @@ class DetailRequests:
         self._normalize = normalize  # (field, value) -> the value as the list's fields are normalised
         detail = DETAILS.get(stream)
         self._detail = detail if detail and config.get(detail.option, DETAIL_DEFAULTS[detail.option]) else None
-        self._patience = replace(sync_patience(config), read_timeout_seconds=config.get("request_timeout_seconds"))
+        self._patience = sync_patience(config)  # request_timeout_seconds per answer, like the streams
         self._warned_encoding = False
 
     @property

@@ -34,6 +34,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_periskope import probes
 from source_periskope.config import ALL_HISTORY_START, STATE_DATETIME_FORMAT
 from source_periskope.normalize import NotATimestamp, from_iso, normalize_timestamp
+from source_periskope.server_clock import clock_for
 from source_periskope.stream_facts import StreamFacts, all_streams
 
 logger = logging.getLogger("airbyte")
@@ -66,7 +67,8 @@ def floor_of(config: Mapping[str, Any], stream: str) -> Optional[datetime]:
 
 
 def settled_before(config: Mapping[str, Any]) -> Optional[datetime]:
-    """The latest value a state may take in this read: the sync's start less SETTLE_MARGIN."""
+    """The latest value a state may take in this read: the sync's start less SETTLE_MARGIN, on the connector's clock
+    (SettledStateConverter also takes the API's clock's lag off it: server_clock.py)."""
     value = (config.get(PLAN_KEY) or {}).get("settled_before")
     return parse_cursor(value) if value else None
 
@@ -136,6 +138,7 @@ def plan_read(
     """The plan of this read, JSON-able, for the config. `stream_modes` maps each selected stream to
     "incremental" or "full_refresh"; `stream_states` holds their saved states."""
     now = now or datetime.now(timezone.utc)
+    clock_for(config.get("base_url", "")).start_sync()  # the API's lag behind our clock, measured anew by every sync
     facts = all_streams()
     plan: Dict[str, Any] = {
         "settled_before": state_text(now - SETTLE_MARGIN),

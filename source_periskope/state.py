@@ -1,11 +1,12 @@
 """How incremental state advances, and where each WhatsApp number's windows start.
 
-The state of a stream (per number for the phone-scoped ones) is the newest record it emitted, with two limits:
+The state of a stream (per number for the phone-scoped ones) is the newest record it emitted, within these bounds:
 - never later than the end of the windows read without a gap, so an API whose time filter works on another field
   (the contract leaves open which one /chats uses) cannot move the state past windows not read yet;
-- never later than the sync's start less SETTLE_MARGIN (read_plan.py): a record the API indexes a little after
-  its time, a ticket updated while its page had already been read, or a record dated in the future are read again
-  by the next sync.
+- never later than the sync's start less SETTLE_MARGIN (read_plan.py), on the connector's clock and on the API's
+  (server_clock.py): a record the API indexes a little after its time, a ticket updated while its page had already
+  been read, or a record dated in the future are read again by the next sync;
+- never below the state it started from (what earlier syncs emitted was read then).
 A number that emitted nothing keeps its state (or, before its first record, the configured start), so a record
 that reaches the API late, after a phone comes back online, is still read: the read plan's probe keeps such a
 number cheap (one request when nothing is new).
@@ -28,14 +29,16 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
 from airbyte_cdk.sources.types import Config
 
 from source_periskope.normalize import from_iso
-from source_periskope.read_plan import PLAN_KEY
+from source_periskope.read_plan import PLAN_KEY, parse_cursor, state_text
+from source_periskope.server_clock import ServerClock
 from source_periskope.stream_facts import stream
 
 _ZERO = timedelta(0)
 
 
 class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
-    """State = the newest record read, no later than the gap-free windows' end or `settled_before`.
+    """State = the newest record read, no later than the gap-free windows' end or `settled_before`, and never below
+    `floor`, the state its cursor started from.
 
     It also reads and writes the cursor values of every record without strptime: records are normalised to
     RFC 3339 before the cursor sees them, and strptime through the CDK's format list was 20% of a sync's CPU.
@@ -43,6 +46,8 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
     """
 
     settled_before: Optional[datetime] = None  # set for each read (cdk_hooks), from the read plan
+    floor: Optional[datetime] = None  # set per cursor (cdk_hooks): the state it started from (saved_floor)
+    server_clock: Optional[ServerClock] = None  # set for each read (cdk_hooks): how far the API's clock is behind
 
     def parse_timestamp(self, timestamp: Any) -> datetime:
         if isinstance(timestamp, str):
@@ -62,7 +67,26 @@ class SettledStateConverter(CustomFormatConcurrentStreamStateConverter):
     def _get_latest_complete_time(self, slices: List[MutableMapping[str, Any]]) -> Any:
         first = self.merge_intervals(slices)[0]
         value = min(first.get(self.MOST_RECENT_RECORD_KEY) or first[self.START_KEY], first[self.END_KEY])
-        return min(value, self.settled_before) if self.settled_before is not None else value
+        if self.settled_before is not None:
+            # On the API's clock too: a change made during the sync is dated by it (server_clock.py).
+            lag = self.server_clock.behind() if self.server_clock is not None else _ZERO
+            value = min(value, self.settled_before - lag)
+        # What earlier syncs emitted was read then: while the first window (which starts below the saved state, by
+        # a second and lookback_days) is still open, the gap-free end is that window's start, and a checkpoint there
+        # would make a killed sync read the lookback again, and again after every kill.
+        return max(value, self.floor) if self.floor is not None else value
+
+
+def saved_floor(stream_state: Mapping[str, Any]) -> Optional[datetime]:
+    """The newest record earlier syncs emitted, as a cursor's starting state holds it: a plain {cursor: value}, or
+    the newest record of PlannedPerPhoneState's slice marked read; None when nothing was saved. The CDK may have
+    parsed the slices already (they are then datetimes)."""
+    if stream_state.get("state_type") == ConcurrencyCompatibleStateType.date_range.value:
+        values = [piece.get(SettledStateConverter.MOST_RECENT_RECORD_KEY) for piece in stream_state.get("slices") or []]
+    else:
+        values = list(stream_state.values())
+    moments = [value if isinstance(value, datetime) else parse_cursor(value) for value in values]
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
 @dataclass
@@ -97,8 +121,36 @@ class PlannedPerPhoneState(StateMigration):
         ]
         for entry in stream_state.get("states") or []:
             if entry["partition"].get("phone") not in numbers:
-                states.append(entry)
+                states.append({**entry, "cursor": in_one_form(entry["cursor"])})
         return {"states": states, "use_global_cursor": False}
+
+
+@dataclass
+class TypedStateInOneForm(StateMigration):
+    """Writes an org-level stream's saved state (tickets, contacts, phones) in the one form the CDK parses.
+
+    The Airbyte UI lets a user edit a connection's state, and a date is what people type: "2025-01-01",
+    "2025-01-01T00:00:00", "2025-01-01 00:00:00+00". The read plan accepts every form it reads as a date-time (and
+    refuses the rest, naming the stream); the CDK's cursor parses only its own formats and would fail the sync with
+    an internal error. The phone-scoped streams get their states from PlannedPerPhoneState, already in that form.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        return bool(stream_state) and "state_type" not in stream_state
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        return in_one_form(stream_state)
+
+
+def in_one_form(cursor: Any) -> Any:
+    """A saved cursor with each date-time value written as the state is written (whole seconds, UTC, "Z"); values
+    that are not date-times are left for the read plan to refuse."""
+    if not isinstance(cursor, Mapping):
+        return cursor
+    return {key: state_text(moment) if (moment := parse_cursor(value)) else value for key, value in cursor.items()}
 
 
 def _starting_cursor(number: Mapping[str, Optional[str]], start: str, cursor_field: str) -> Dict[str, Any]:

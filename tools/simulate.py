@@ -2,6 +2,7 @@
 
     python -m tools.simulate --syncs 200               # seeds 1, 2, ... until 200 syncs have run
     python -m tools.simulate --seed 1234 --syncs 40    # replay one seed
+    python -m tools.simulate --clock-behind 600        # every seed's server clock ten minutes behind
 
 Each seed is a fresh fake organisation and a randomly drawn connector config (integration_tests/sync_simulation.py
 says what is changed and what is checked). Prints one line per seed and the totals; exits 1 on the first miss,
@@ -26,6 +27,8 @@ def main(argv=None) -> int:
     parser.add_argument("--per-seed", type=int, default=25, help="syncs per seed (default 25)")
     parser.add_argument("--seed", type=int, help="run only this seed, for --syncs syncs")
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--clock-behind", type=float, metavar="SECONDS",
+                        help="run every seed's server clock this far behind (default: drawn per seed, 0 to 10 minutes)")
     args = parser.parse_args(argv)
 
     plan = [(args.seed, args.syncs)] if args.seed is not None else []
@@ -38,7 +41,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as workdir:
         for seed, syncs in plan:
             try:
-                report = Simulation(seed=seed, workdir=Path(workdir)).run(syncs)
+                report = Simulation(seed=seed, workdir=Path(workdir), clock_behind_seconds=args.clock_behind).run(syncs)
             except SimulationFailure as failure:
                 print(failure, flush=True)
                 print(f"FAILED: replay with `python -m tools.simulate --seed {seed} --syncs {syncs}`")

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 import pytest
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteRecordMessage, Level, SyncMode, Type
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
     CustomFormatConcurrentStreamStateConverter,
@@ -35,7 +36,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
 from source_periskope import SourcePeriskope
-from source_periskope.cdk_hooks import SUPPORTED_CDK_SERIES, hooked_names, policy, process, speedups, sync_rules
+from source_periskope.cdk_hooks import SUPPORTED_CDK_SERIES, factory, hooked_names, policy, process, speedups, sync_rules
 from source_periskope.cdk_hooks.process import fast_record_writer
 from source_periskope.cdk_hooks.speedups import RECORDS_WAITING_TO_BE_WRITTEN, PerPhoneCursor, SliceWithCachedHash
 from source_periskope.normalize import from_iso
@@ -88,6 +89,12 @@ def test_every_name_a_hook_reaches_exists(hook, owner, attribute):
         assert f"self.{attribute} =" in inspect.getsource(BUILT[owner].__init__), (hook.name, owner, attribute)
         return
     assert hasattr(resolve(owner), attribute), (hook.name, owner, attribute)
+
+
+@pytest.mark.parametrize("builder", [factory.DATETIME_CURSOR_BUILDER, factory.PER_PARTITION_CURSOR_BUILDER])
+def test_the_cursor_builders_take_the_state_their_cursor_starts_from(builder):
+    """factory.after_building hands each cursor's starting state (its floor, state.saved_floor) to the hooks."""
+    assert "stream_state" in inspect.signature(getattr(ModelToComponentFactory, builder)).parameters
 
 
 @pytest.mark.parametrize("owner, attribute", TEST_REACHES, ids=str)

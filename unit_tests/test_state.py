@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from source_periskope.state import PlannedPerPhoneState, SettledStateConverter
+from source_periskope.state import PlannedPerPhoneState, SettledStateConverter, saved_floor
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 MIDDLE = datetime(2026, 10, 31, tzinfo=timezone.utc)
@@ -62,3 +62,20 @@ def test_a_number_no_longer_configured_keeps_its_saved_state_and_the_global_stat
     states = planned({"919876543210": {"begin": None, "saved": None}},
                      {"states": [removed], "state": {"timestamp": "2026-11-01T00:00:00Z"}, "lookback_window": 3})
     assert removed in states and len(states) == 2
+
+
+def test_a_later_window_closing_first_keeps_the_state_at_the_saved_one_not_at_the_first_windows_start():
+    saved, begin = "2026-11-10T08:00:00Z", "2026-11-03T07:59:59Z"  # the state less a second and 7 days of lookback
+    (state,) = planned({"919876543210": {"begin": begin, "saved": saved}})
+    made = converter()
+    made.floor = saved_floor(state["cursor"])
+    first_slice = {key: made.parse_timestamp(value) for key, value in state["cursor"]["slices"][0].items()}
+    later_window = {"start": datetime(2026, 11, 12, tzinfo=timezone.utc), "end": END,
+                    "most_recent_cursor_value": datetime(2026, 11, 14, tzinfo=timezone.utc)}
+    assert made._get_latest_complete_time([first_slice, later_window]) == made.parse_timestamp(saved)
+
+
+def test_the_floor_is_what_the_starting_state_saved():
+    assert saved_floor({"timestamp": "2026-11-10T08:00:00Z"}) == datetime(2026, 11, 10, 8, tzinfo=timezone.utc)
+    assert saved_floor({"state_type": "date-range", "slices": [{"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"}]}) is None
+    assert saved_floor({"states": [], "use_global_cursor": False}) is None

@@ -48,6 +48,7 @@ Realistic situations, for reproducing connector bugs:
     fake.disconnect(phone); fake.outage_traffic(phone, 10); fake.reconnect(phone)
     FakePeriskope(quota_per_minute=100)                 # 429s past 100 requests per key per minute
     FakePeriskope(unpaired_phones=1, unreadable_phones=1)  # /phones/all lists phones no x-phone can read (401)
+    FakePeriskope(clock_behind_seconds=600)             # its clock (changed records, Date header) 10 min behind
 """
 
 from .faults import ALL_KINDS, DEFAULT_KINDS, FaultSettings

@@ -57,6 +57,8 @@ def parse_args(argv=None):
                         help="phones /phones/all lists without a number (not paired yet); their x-phone answers 401")
     parser.add_argument("--unreadable-phones", type=int, default=0,
                         help="phones /phones/all lists with a number the key may not read (x-phone answers 401)")
+    parser.add_argument("--clock-behind-seconds", type=float, default=0,
+                        help="run the server's clock (changed records, the Date header) this far behind")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:COUNT[:PATH_CONTAINS]]",
                         help=f"queue one-shot faults, repeatable; kinds: {', '.join(ALL_KINDS)}")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random fault per request")
@@ -102,6 +104,7 @@ def main(argv=None):
             quiet_phones=args.quiet_phones, quota_per_minute=args.quota_per_minute,
             quota_reset_format=args.quota_reset_format, quota_retry_after=args.quota_retry_after,
             unpaired_phones=args.unpaired_phones, unreadable_phones=args.unreadable_phones,
+            clock_behind_seconds=args.clock_behind_seconds,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

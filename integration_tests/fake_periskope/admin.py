@@ -11,7 +11,8 @@
                                           "quota_retry_after", "odd_text", "labels_shape",
                                           "rate_limit_per_minute", "unstable_ties",
                                           "hide_soft_deleted", "unpaired_phones",
-                                          "unreadable_phones"}
+                                          "unreadable_phones",
+                                          "clock_behind_seconds"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
   GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time of each
@@ -34,6 +35,7 @@ SWITCHES = (
     "hide_soft_deleted",  # lists leave out rows with is_deleted: true
     "unpaired_phones",  # phones /phones/all lists without a number (not paired yet); x-phone by their id: 401
     "unreadable_phones",  # phones /phones/all lists with a number the key may not read: x-phone 401
+    "clock_behind_seconds",  # the server's clock (changed records, the Date header) runs this far behind
 )
 
 

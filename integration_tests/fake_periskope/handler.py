@@ -60,6 +60,10 @@ class RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - keep test output clean
         pass
 
+    def date_time_string(self, timestamp=None):
+        # The Date header of every response tells the server's own clock (clock_behind_seconds, a pinned `now`).
+        return super().date_time_string(self.fake.clock_seconds() if timestamp is None else timestamp)
+
     @property
     def fake(self) -> "FakePeriskope":
         return self.server.fake

@@ -71,6 +71,7 @@ class FakePeriskope(Situations):
         hide_soft_deleted=False,
         unpaired_phones=0,
         unreadable_phones=0,
+        clock_behind_seconds=0,
     ):
         check_loopback(host)
         self.host = host
@@ -97,6 +98,7 @@ class FakePeriskope(Situations):
         self.request_log = []
         self.request_times = []  # epoch seconds each request_log entry was answered, in the same order
         self.outside_api_requests = Counter()  # path -> requests not under /v1 (answered 404)
+        self._clock_behind_seconds = self._checked_clock_behind(clock_behind_seconds)
         self._org_options = dict(seed=seed, sizes=sizes, now=now, connected_phones=connected_phones,
                                  disconnected_phones=disconnected_phones, json_strings=json_strings,
                                  odd_text=bool(odd_text), labels_shape=check_shape(labels_shape),
@@ -160,6 +162,8 @@ class FakePeriskope(Situations):
             labels_shape=options["labels_shape"],
         )
         self._keys = {self.api_key: self.org, OTHER_ORG_KEY: self.other_org}
+        for org in self._keys.values():
+            org.set_clock_behind(self._clock_behind_seconds)
 
     # -- data switches (changing one rebuilds the data from the seed: earlier changes are lost) --
     @property
@@ -184,6 +188,29 @@ class FakePeriskope(Situations):
         if any(self._org_options[name] != value for name, value in changes.items()):
             self._org_options.update(changes)
             self._build_organisations()
+
+    # -- the server's clock --------------------------------------------------------------
+    @property
+    def clock_behind_seconds(self):
+        """How far the server's clock runs behind real time (or behind `now`): it dates changed records and the
+        Date header of every response. 0: on time."""
+        return self._clock_behind_seconds
+
+    @clock_behind_seconds.setter
+    def clock_behind_seconds(self, value):
+        self._clock_behind_seconds = self._checked_clock_behind(value)
+        for org in self._keys.values():
+            org.set_clock_behind(self._clock_behind_seconds)
+
+    @staticmethod
+    def _checked_clock_behind(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"clock_behind_seconds must be a number of seconds >= 0, not {value!r}")
+        return float(value)
+
+    def clock_seconds(self):
+        """The server's clock, in epoch seconds (what its Date header says)."""
+        return self.org.clock_us() / 1e6
 
     # -- the request quota (quota.py) ---------------------------------------------------
     @property

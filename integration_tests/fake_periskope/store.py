@@ -198,11 +198,23 @@ class Organisation(ByIdLookups):
 
     # -- time -------------------------------------------------------------------
     def clock_us(self) -> int:
-        """'Now' for new and updated records: `now` plus the time since start-up, strictly increasing."""
+        """'Now' for new and updated records: `now` plus the time since start-up, strictly increasing (except when
+        the clock is set back, set_clock_behind)."""
         with self.lock:
             elapsed_us = (time.monotonic_ns() - self._started) // 1000
             self._last_clock_us = max(self._clock_start_us + elapsed_us, self._last_clock_us + 1)
             return self._last_clock_us
+
+    clock_behind_seconds = 0.0
+
+    def set_clock_behind(self, seconds):
+        """Run this organisation's clock `seconds` behind `now` (0: on time), as a server whose clock is off: records
+        changed from now on are dated by it, and so is the Date header. The history already made keeps its times."""
+        with self.lock:
+            shift_us = round((float(seconds) - self.clock_behind_seconds) * 1_000_000)
+            self._clock_start_us -= shift_us
+            self._last_clock_us -= shift_us
+            self.clock_behind_seconds = float(seconds)
 
     # -- phones -------------------------------------------------------------------
     @property

@@ -10,13 +10,14 @@ DATETIME_CURSOR_BUILDER = "create_concurrent_cursor_from_datetime_based_cursor"
 PER_PARTITION_CURSOR_BUILDER = "create_concurrent_cursor_from_perpartition_cursor"
 
 
-def after_building(factory: Any, builder: str, adjust: Callable[[Any, Mapping[str, Any]], None]) -> None:
-    """Calls adjust(cursor, config) on every cursor `factory.<builder>` returns, on this factory instance only."""
+def after_building(factory: Any, builder: str, adjust: Callable[[Any, Mapping[str, Any], Mapping[str, Any]], None]) -> None:
+    """Calls adjust(cursor, config, stream_state) on every cursor `factory.<builder>` returns, on this factory
+    instance only; stream_state is the state the cursor was built from (after the manifest's state migrations)."""
     build = require(factory, builder)
 
     def build_and_adjust(*args: Any, **kwargs: Any) -> Any:
         cursor = build(*args, **kwargs)
-        adjust(cursor, kwargs.get("config") or {})
+        adjust(cursor, kwargs.get("config") or {}, kwargs.get("stream_state") or {})
         return cursor
 
     setattr(factory, builder, build_and_adjust)

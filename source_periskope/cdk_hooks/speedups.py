@@ -76,7 +76,7 @@ def _use_per_phone_cursor(factory: Any) -> None:
     require(ConcurrentPerPartitionCursor, "_to_partition_key")
     require(StreamSlice, "__hash__")
 
-    def per_phone(cursor: Any, config: Mapping[str, Any]) -> None:
+    def per_phone(cursor: Any, config: Mapping[str, Any], stream_state: Mapping[str, Any]) -> None:
         if type(cursor) is ConcurrentPerPartitionCursor:
             cursor.__class__ = PerPhoneCursor
             cursor._remembered_keys = {}

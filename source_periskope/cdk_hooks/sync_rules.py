@@ -1,8 +1,9 @@
 """Hooks that change what is synced: they refuse to run on an airbyte-cdk they were not checked against.
 
 - settled state: every datetime cursor saves its state through SettledStateConverter (state.py): the newest
-  record read, no later than the gap-free windows' end or the sync's start less the settle margin. The CDK builds
-  its converter inside the cursor builders, so the converter of each cursor they return gets the class.
+  record read, no later than the gap-free windows' end or the sync's start less the settle margin, never earlier
+  than the state the cursor started from. The CDK builds its converter inside the cursor builders (one per number
+  for the per-number cursors), so the converter of each cursor they return gets the class and that cursor's floor.
 - a checkpoint per window: the CDK's per-partition cursor emits its first state at once, then at most one per
   600 s; a sync stopped after a few minutes would re-read every window since. Ours emits after each closed window.
 - the read's config: the read plan (read_plan.py) reaches the streams through the config they are built from, which
@@ -27,7 +28,8 @@ from source_periskope.cdk_hooks.factory import (
 )
 from source_periskope.cdk_hooks.policy import Hook, apply, require, unsupported_cdk
 from source_periskope.read_plan import settled_before
-from source_periskope.state import SettledStateConverter
+from source_periskope.server_clock import clock_for
+from source_periskope.state import SettledStateConverter, saved_floor
 
 SETTLED_STATE = Hook("settled state", changes_what_is_synced=True)
 CHECKPOINT_EACH_WINDOW = Hook("a checkpoint per window", changes_what_is_synced=True)
@@ -63,12 +65,14 @@ def set_read_config(source: Any, config: Mapping[str, Any]) -> None:
 def _use_settled_state(factory: Any) -> None:
     require(CustomFormatConcurrentStreamStateConverter, "_get_latest_complete_time")
 
-    def settle(cursor: Any, config: Mapping[str, Any]) -> None:
+    def settle(cursor: Any, config: Mapping[str, Any], stream_state: Mapping[str, Any]) -> None:
         converter = require(cursor, "_connector_state_converter")
         if type(converter) is not CustomFormatConcurrentStreamStateConverter:
             raise unsupported_cdk(SETTLED_STATE, f"a {CustomFormatConcurrentStreamStateConverter.__name__} (got {type(converter).__name__})")
         converter.__class__ = SettledStateConverter
         converter.settled_before = settled_before(config)
+        converter.floor = saved_floor(stream_state)  # each number's cursor has its own converter
+        converter.server_clock = clock_for(config.get("base_url", ""))
 
     for builder in (DATETIME_CURSOR_BUILDER, PER_PARTITION_CURSOR_BUILDER):
         after_building(factory, builder, settle)
@@ -77,7 +81,7 @@ def _use_settled_state(factory: Any) -> None:
 def _checkpoint_each_window(factory: Any) -> None:
     require(ConcurrentPerPartitionCursor, "_throttle_state_message")
 
-    def never_throttle(cursor: Any, config: Mapping[str, Any]) -> None:
+    def never_throttle(cursor: Any, config: Mapping[str, Any], stream_state: Mapping[str, Any]) -> None:
         if isinstance(cursor, ConcurrentPerPartitionCursor):
             cursor._throttle_state_message = time.time  # the time to record as the last emission: always now
 

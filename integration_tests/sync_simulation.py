@@ -1,8 +1,10 @@
 """A seeded, randomised sequence of incremental syncs against the fake server, checked against the server's data.
 
 Each step changes the organisation between syncs (inserts, updates, late arrivals, soft and hard deletes, a phone
-that goes offline and later delivers its backlog, the state edited by hand as a person types dates), schedules a few
-changes during the sync, runs one incremental
+that goes offline and later delivers its backlog, broadcasts of many messages in one second, the state edited by hand
+as a person types dates), schedules a few changes during the sync (records entering lists, a newest chat getting a
+message and leaving its window, a record near the top deleted: lists moving while they are paged; half the seeds
+also shuffle the records of each second on every request), runs one incremental
 sync of every stream with the real `source-periskope` command (requests fail at random, and now and then the
 process is killed and the next sync resumes from the last state it emitted), and keeps what it emitted the way a
 destination does (append, then deduplicated on the primary key by cursor, the latest emission winning a tie;
@@ -56,6 +58,8 @@ HISTORY_AGE_SECONDS = 3 * 86_400  # the organisation's generated history ends th
 SETTLE_SECONDS = 300  # the connector's settle margin: records younger than this are read again anyway
 CLOCKS_BEHIND = (0, 0, 120, 600)  # seconds the server's clock runs behind, drawn per seed
 TYPED_STATE_PROBABILITY = 0.2  # before a sync, the state is edited by hand
+BROADCAST_PROBABILITY = 0.25  # before a sync, many messages arrive in one second
+BROADCAST_SIZES = (20, 150, 400)  # the simulation's page sizes are 100, 250 and 1000
 # How a person types a state's date in the Airbyte UI: the same moment, or the midnight of its day (never later).
 TYPED_FORMS = {
     "no offset": lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -153,6 +157,8 @@ class Simulation:
         self.clock_behind_seconds = clock_behind_seconds
         self.server = FakePeriskope(seed=seed, sizes=SIMULATION_SIZES, connected_phones=3, quiet_phones=1,
                                     history_age_seconds=HISTORY_AGE_SECONDS, clock_behind_seconds=clock_behind_seconds)
+        # Half the seeds list the records of one second in another order on every request (undocumented order).
+        self.server.unstable_ties = random.Random(f"{seed}/ties").random() < 0.5
         self.lookback_days = self.rng.choice([0, 1])
         self.numbers = [p["number"] for p in self.server.phones if p["wa_state"] == "CONNECTED"]
         self.config = {
@@ -286,12 +292,47 @@ class Simulation:
         for _ in range(self.rng.randint(2, 8)):
             self.rng.choice([self._insert, self._update, self._update, self._edit, self._late, self._soft_delete,
                              self._hard_delete])(before_sync=self.sync_index)
+        if self.rng.random() < BROADCAST_PROBABILITY:
+            self._broadcast(before_sync=self.sync_index)
         self._outages()
 
     def _schedule_changes_during_sync(self) -> None:
-        for _ in range(self.rng.randint(0, 3)):
-            action = self.rng.choice([self._insert, self._update, self._update_old_ticket])
+        """Changes while the sync pages: records entering lists, and leaving them above the reader (a chat of page 1
+        gets a message and moves past the window; a record near the top is deleted)."""
+        for _ in range(self.rng.randint(0, 4)):
+            action = self.rng.choice([self._insert, self._update, self._update_old_ticket, self._activity_on_a_newest_chat,
+                                      self._delete_near_the_top])
             self.server.at_request(self.rng.randint(1, 30), lambda act=action: act(before_sync=self.sync_index + 1))
+
+    def _activity_on_a_newest_chat(self, before_sync: int) -> None:
+        """One of a number's newest chats (page 1 of its window) gets a message: its updated_at moves to now."""
+        phone = self._phone(online_only=True)
+        records = self.server.records("chats", phone)[:3]
+        if records:
+            marker = self._marker()
+            new = self.server.update_record("chats", self.rng.choice(records)["chat_id"], phone, chat_name=marker)
+            self._record("chats", "activity on a newest chat", self._key("chats", new), marker, True, before_sync)
+
+    def _delete_near_the_top(self, before_sync: int) -> None:
+        """A record above the reader leaves the list: every later record moves up one place."""
+        stream = self.rng.choice(["tickets", "contacts", "messages"])
+        phone = self._phone(online_only=True) if stream == "messages" else None
+        records = self.server.records(stream, phone)[:5]
+        if records:
+            self.server.hard_delete(stream, self.rng.choice(records)[KEY_FIELDS[stream]], phone)
+            self.report.changes["hard delete near the top"] += 1
+
+    def _broadcast(self, before_sync: int) -> None:
+        """Many messages in one second (a broadcast), sometimes more than a page holds."""
+        phone = self._phone(online_only=True)
+        count = self.rng.choice(BROADCAST_SIZES)
+        second = (self._server_now() - timedelta(seconds=self.rng.uniform(5, 60))).replace(microsecond=0)
+        for n in range(count):
+            stamp = (second + timedelta(microseconds=n * 1000)).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+            record = self.server.add_record("messages", phone, timestamp=stamp)
+            self.created[("messages", self._key("messages", record))] = before_sync
+        self._note(f"broadcast of {count} messages on {phone} at {second.isoformat()}")
+        self.report.changes["broadcast"] += 1
 
     def _type_the_state_by_hand(self) -> None:
         """The state edited in the Airbyte UI: every date of one stream's state rewritten in a form a person types."""

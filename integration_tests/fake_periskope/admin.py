@@ -8,7 +8,8 @@
   POST  /_admin/settings                  switches: {"notifications_key", "count_is_total",
                                           "omit_count", "strict_limit", "latency_ms",
                                           "quota_per_minute", "quota_reset_format",
-                                          "quota_retry_after", "odd_text", "labels_shape",
+                                          "quota_retry_after", "quota_model", "odd_text",
+                                          "labels_shape",
                                           "rate_limit_per_minute"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
@@ -26,7 +27,7 @@ import orjson
 
 SWITCHES = (
     "notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms",
-    "quota_per_minute", "quota_reset_format", "quota_retry_after", "odd_text", "labels_shape",
+    "quota_per_minute", "quota_reset_format", "quota_retry_after", "quota_model", "odd_text", "labels_shape",
     "rate_limit_per_minute",  # the X-RateLimit-* headers' limit while no quota is set (nothing enforced)
 )
 

@@ -189,6 +189,9 @@ def _presented_key(authorization):
 def _rate_limited_headers(base_headers, kind, wait):
     if kind == "429_bare":
         return {}
+    if kind == "429_quota_left":  # the request was refunded: one more than counted at admission is left
+        remaining = int(base_headers.get("X-RateLimit-Remaining", "0")) + 1
+        return {**base_headers, "X-RateLimit-Remaining": str(remaining)}
     headers = {**base_headers, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(wait)}
     if kind == "429_retry_after":
         headers["Retry-After"] = str(wait)

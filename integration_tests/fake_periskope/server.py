@@ -67,6 +67,7 @@ class FakePeriskope(Situations):
         quota_per_minute=None,
         quota_reset_format="seconds",
         quota_retry_after=False,
+        quota_model="fixed_window",
     ):
         check_loopback(host)
         self.host = host
@@ -79,7 +80,7 @@ class FakePeriskope(Situations):
         self.omit_count = omit_count
         self.strict_limit = strict_limit
         self.rate_limit_per_minute = rate_limit_per_minute
-        self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
+        self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after, model=quota_model)
         self.faults = faults or FaultSettings()
         self.on_request = None
         self.schedule = RequestSchedule()
@@ -213,6 +214,15 @@ class FakePeriskope(Situations):
     def quota_retry_after(self, value):
         self.quota.retry_after = bool(value)
 
+    @property
+    def quota_model(self):
+        """How the quota counts: "fixed_window" or "token_bucket" (quota.py)."""
+        return self.quota.model
+
+    @quota_model.setter
+    def quota_model(self, value):
+        self.quota.model = value
+
     def record_counts(self):
         """{stream: count} for the org-level streams, {stream: {number: count}} for the phone-scoped ones."""
         with self.org.lock:
@@ -281,7 +291,7 @@ class FakePeriskope(Situations):
             "faults_served": dict(self.faults.served),
             "faults_pending": self.faults.pending,
             "quota": {"per_minute": self.quota_per_minute, "reset_format": self.quota_reset_format,
-                      "retry_after": self.quota_retry_after},
+                      "retry_after": self.quota_retry_after, "model": self.quota_model},
             "quota_429s": self.quota_429_count(),
             "base_url": self.base_url,
             "api_key": self.api_key,

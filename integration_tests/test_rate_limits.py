@@ -106,10 +106,62 @@ def test_a_late_answer_from_the_previous_window_does_not_end_the_current_one(mon
     clock.now = 1060.1
     for _ in range(4):  # the next window, until 1120.1
         pacer.observe(*send())
-    clock.now = 1060.6
+    clock.now += 0.5
     pacer.observe(*late)
     answers = [send() for _ in range(3)]  # three workers at once: one request is left in this window
     for answer in answers:
         pacer.observe(*answer)
+
+    assert quota.rejected == 0
+
+
+
+def send_from_threads(pacer, quota, threads=4, each=6):
+    """`threads` workers sharing one key, each sending `each` requests as soon as the pace lets it (real time)."""
+    def worker():
+        for _ in range(each):
+            number = pacer.wait_turn(patience=30)
+            allowed, headers = quota.admit("key")
+            time.sleep(0.01)  # the answer travels back
+            pacer.observe(number, 200 if allowed else 429, headers)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in workers)
+
+
+def test_a_reset_written_as_a_whole_epoch_second_rounded_down_releases_no_request_early():
+    """The window really ends up to a second after the Reset written: a pace that released the waiting requests at
+    the written second met a 429 for each of them, at every window."""
+    quota, pacer = Quota(per_minute=5, reset_format="epoch_down"), Pacer()
+    quota.window_seconds = 1
+
+    send_from_threads(pacer, quota)  # 24 requests, five windows
+
+    assert quota.rejected == 0
+
+
+def test_a_429_after_a_predicted_reset_teaches_the_pace_how_late_the_server_resets():
+    """The server's clock is 1.5 s behind ours: each two-second window ends 1.5 s after the Reset it writes (to the
+    millisecond). The first windows' ends meet a 429 or two; later windows none."""
+    quota, pacer = Quota(per_minute=5, reset_format="epoch_ms", clock=lambda: time.time() - 1.5), Pacer()
+    quota.window_seconds = 2
+
+    send_from_threads(pacer, quota, each=3)  # three windows
+    first_windows = quota.rejected
+    send_from_threads(pacer, quota, each=4)  # three more
+
+    assert first_windows <= 3
+    assert quota.rejected == first_windows
+
+
+def test_a_token_bucket_meets_no_429():
+    quota, pacer = Quota(per_minute=5, reset_format="seconds", model="token_bucket"), Pacer()
+    quota.window_seconds = 1  # five tokens a second, five at most
+
+    send_from_threads(pacer, quota)
 
     assert quota.rejected == 0

@@ -20,12 +20,14 @@ from source_periskope.redirects import UnsafeRedirect, refuse_unsafe_redirect
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+SYNC_RATE_LIMIT_RETRIES = 100  # each waits for the reset (or its Retry-After): far more than a quota ever needs
 
 
 @dataclass(frozen=True)
 class Patience:
     attempts: int
     max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
+    rate_limit_retries: int = 0  # 429s retried without using up an attempt: a rate limit is a turn to wait, not a failure
 
 
 CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
@@ -33,7 +35,8 @@ CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within secon
 
 def sync_patience(config: Mapping[str, Any]) -> Patience:
     """A sync's direct requests wait like its streams do: max_retries retries, minutes per wait."""
-    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS)
+    return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS,
+                    rate_limit_retries=SYNC_RATE_LIMIT_RETRIES)
 
 
 class ApiProblem(Exception):
@@ -49,7 +52,9 @@ def get(
     if phone:
         headers["x-phone"] = phone
     pacer = pacer_for(config["base_url"], config["api_key"])
-    for attempt in range(1, patience.attempts + 1):
+    attempt, tries, rate_limits_left = 0, 0, patience.rate_limit_retries
+    while True:
+        attempt, tries = attempt + 1, tries + 1
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
             response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=TIMEOUT_SECONDS,
@@ -68,10 +73,11 @@ def get(
             time.sleep(min(0.2 * attempt, patience.max_wait_seconds))
             continue
         pacer.observe(number, response.status_code, response.headers)
-        if response.status_code not in TRANSIENT_STATUSES or attempt == patience.attempts:
+        if response.status_code == 429 and rate_limits_left > 0:
+            attempt, rate_limits_left = attempt - 1, rate_limits_left - 1
+        elif response.status_code not in TRANSIENT_STATUSES or attempt >= patience.attempts:
             return response
-        time.sleep(_wait_seconds(response, attempt, patience))
-    return response
+        time.sleep(_wait_seconds(response, tries, patience))
 
 
 def _wait_seconds(response: requests.Response, attempt: int, patience: Patience) -> float:

@@ -45,6 +45,27 @@ def test_a_multi_number_sync_under_a_quota_meets_fewer_than_one_percent_429s(quo
         assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream
 
 
+
+@pytest.mark.parametrize("reset_format, model", [("epoch_down", "fixed_window"), ("seconds", "token_bucket")])
+def test_a_quota_the_probes_alone_exceed_costs_no_request_more_than_the_sync_without_it(reset_format, model):
+    """Three numbers, every stream, 20 requests per 4-second window (the read plan's probes alone need more than
+    one): the sync makes the requests it makes without a quota, at most 2% more, and meets almost no 429."""
+    with FakePeriskope(seed=5, connected_phones=3, rate_limit_per_minute=10**9).start() as server:
+        config = connector_config(server, page_size=100)
+        read_all(config)
+        needed = server.stats()["requests"]
+        server.reset_counts()
+        server.quota_per_minute, server.quota_reset_format, server.quota_model = 20, reset_format, model
+        server.quota.window_seconds = 4
+        result = read_all(config)
+        stats = server.stats()
+
+    answered = stats["requests"] - stats["quota_429s"]
+    assert stats["quota_429s"] < 0.01 * stats["requests"], stats["by_status"]
+    assert answered <= 1.02 * needed, (answered, needed)
+    for stream in NAMES:
+        assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream
+
 def test_threads_sharing_a_key_wait_together_across_a_window_boundary(monkeypatch):
     """Eight threads at once against the fake's quota model, four requests per two-second window, three of them left: those that find
     the window spent wait for its end together, and the first answers of the next window bind them all (a waiting

@@ -138,10 +138,10 @@ class Pacer:
             self._outstanding.pop(number, None)
 
     def _left(self) -> Optional[int]:
-        base = self._reported if self._reported is not None else self._limit
-        if base is not None and self._reported is None and self._predicted:
+        if self._reported is None and self._predicted:
             # A predicted reset: one request first, the others when its answer confirms the window.
             return 1 - sum(1 for _, window in self._outstanding.values() if window == self._window)
+        base = self._reported if self._reported is not None else self._limit
         return None if base is None else base - len(self._outstanding)
 
     def _renew_if_reset(self, now: float) -> None:

@@ -25,7 +25,7 @@ Modules:
   outages        a phone going offline and delivering its backlog on reconnect
   schedule       changes at the Nth request (at_request)
   situations     the FakePeriskope methods that stage these situations
-  quota          a per-key request quota with truthful X-RateLimit-* headers
+  quota          a per-key request quota (fixed window or token bucket) with truthful X-RateLimit-* headers
   api            the /v1 endpoints
   faults         injected faults
   admin          the /_admin API
@@ -47,6 +47,8 @@ Realistic situations, for reproducing connector bugs:
     FakePeriskope(quiet_phones=1)                       # the last phone's newest record is 125 days old
     fake.disconnect(phone); fake.outage_traffic(phone, 10); fake.reconnect(phone)
     FakePeriskope(quota_per_minute=100)                 # 429s past 100 requests per key per minute
+    FakePeriskope(quota_per_minute=40, quota_reset_format="epoch_down", quota_model="token_bucket")
+    fake.faults.queue("429_quota_left")                 # a 429 whose headers still report quota left
 """
 
 from .faults import ALL_KINDS, DEFAULT_KINDS, FaultSettings

@@ -87,6 +87,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         number = fake._next_request_number()
         status = 0
         headers = None
+        fault = None
         try:
             if fake.on_request is not None:
                 fake.on_request(number, path, query)
@@ -109,7 +110,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             body = error_json(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", "fake server error")
             status = self.send(500, body, JSON, headers if headers is not None else fake.rate_limit_headers())
         finally:
-            fake._log((method, path, query, self.headers.get("x-phone"), status))
+            fake._log((method, path, query, self.headers.get("x-phone"), status), fault)
 
     def _serve_api(self, method, path, query, fault, headers):
         """Answer one request, applying `fault`, with these X-RateLimit-* headers; returns the status sent (0 if none)."""

@@ -86,6 +86,7 @@ class FakePeriskope(Situations):
         self.schedule = RequestSchedule()
         self.request_log = []
         self.request_times = []  # epoch seconds each request_log entry was answered, in the same order
+        self.request_faults = []  # the fault injected into each request_log entry (None: none), in the same order
         self.outside_api_requests = Counter()  # path -> requests not under /v1 (answered 404)
         self._org_options = dict(seed=seed, sizes=sizes, now=now, connected_phones=connected_phones,
                                  disconnected_phones=disconnected_phones, json_strings=json_strings,
@@ -274,6 +275,7 @@ class FakePeriskope(Situations):
         with self._log_lock:
             self.request_log.clear()
             self.request_times.clear()
+            self.request_faults.clear()
             self.outside_api_requests.clear()
             self._request_number = 0
         self.faults.served.clear()
@@ -303,10 +305,11 @@ class FakePeriskope(Situations):
             self._request_number += 1
             return self._request_number
 
-    def _log(self, entry):
+    def _log(self, entry, fault=None):
         with self._log_lock:
             self.request_log.append(entry)
             self.request_times.append(time.time())
+            self.request_faults.append(fault)
 
     def rate_limit_headers(self, remaining=None, reset=None, count=True):
         """X-RateLimit-* for this moment, counting this request unless count=False.

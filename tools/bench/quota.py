@@ -177,9 +177,26 @@ def run_quota(args: Any) -> int:
 FAULTY_KINDS = ("429_retry_after", "429_retry_after_date", "429_reset_epoch", "429_reset_seconds", "429_bare",
                 "429_quota_left", "500", "502", "503", "504", "reset")
 # The wait each fault asks for (the fake's retry_after_seconds is 1): Retry-After or a 429's Reset (the epoch
-# and date forms are written a second later, rounded up); faults that name no wait ask for the connector's first
-# backoff, retry_backoff_seconds (2 s unless configured).
+# and date forms are written a second later, rounded up); a fault that names no wait asks for the connector's
+# backoff at that attempt of its request, retry_backoff_seconds (2 s unless configured) doubled at each attempt
+# after the first, without the jitter.
 STATED_WAITS = {"429_retry_after": 1, "429_retry_after_date": 2, "429_reset_epoch": 2, "429_reset_seconds": 1, "503": 1}
+BACKOFF_SECONDS = 2.0
+
+
+def waits_asked(log: List[Dict[str, Any]]) -> float:
+    """The sum of the waits the faults in the request log asked for (see STATED_WAITS)."""
+    failed_before: Counter = Counter()  # request (path, query, number) -> its faulty answers in a row so far
+    asked = 0.0
+    for entry in log:
+        request = (entry["path"], json.dumps(entry["query"], sort_keys=True), entry["phone"])
+        if not entry.get("fault") or entry["fault"] in ("slow", "ignore_offset", "missing_key", "malformed_json", "html"):
+            failed_before.pop(request, None)
+            continue
+        failed_before[request] += 1
+        stated = STATED_WAITS.get(entry["fault"])
+        asked += stated if stated is not None else BACKOFF_SECONDS * 2 ** (failed_before[request] - 1)
+    return asked
 
 
 def run_faulty(args: Any) -> int:
@@ -193,7 +210,6 @@ def run_faulty(args: Any) -> int:
           f"page size {args.page_size}; then {args.faulty:.0%} of answers faulty ({', '.join(FAULTY_KINDS)})")
     server = FakeServer(server_args)
     progress = ProgressLine()
-    backoff = 2.0
     try:
         numbers = [phone["number"] for phone in server.stats()["phones"] if phone["wa_state"] == "CONNECTED"]
         with tempfile.TemporaryDirectory() as tmp:
@@ -208,7 +224,7 @@ def run_faulty(args: Any) -> int:
         log = fetch(server, "requests")
     finally:
         server.stop()
-    asked = sum(count * STATED_WAITS.get(kind, backoff) for kind, count in served.items())
+    asked = waits_asked(log)
     extra = faulty.wall_s - clean.wall_s
     print()
     print(f"  without faults: {clean.wall_s:.1f} s, {clean_requests:,} requests; with faults: {faulty.wall_s:.1f} s, "

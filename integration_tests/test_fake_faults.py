@@ -42,6 +42,11 @@ def _check_429_bare(response):
     assert not any(h.lower().startswith(("retry-after", "x-ratelimit")) for h in response.headers)
 
 
+def _check_429_quota_left(response):
+    assert response.status_code == 429 and "Retry-After" not in response.headers
+    assert int(response.headers["X-RateLimit-Remaining"]) > 0
+
+
 def _check_json_error(status):
     def check(response):
         assert response.status_code == status and response.json()["status"] == status
@@ -85,6 +90,7 @@ FAULT_CHECKS = {
     "429_reset_epoch": _check_429_reset_epoch,
     "429_reset_seconds": _check_429_reset_seconds,
     "429_bare": _check_429_bare,
+    "429_quota_left": _check_429_quota_left,
     "500": _check_json_error(500),
     "502": _check_html_error(502),
     "503": _check_json_error(503),

@@ -350,7 +350,7 @@ def test_quota_counts_requests_per_key_in_a_fixed_window():
         assert again.status_code == 200 and again.headers["X-RateLimit-Remaining"] == "2"
 
 
-@pytest.mark.parametrize("reset_format", ["epoch", "epoch_ms"])
+@pytest.mark.parametrize("reset_format", ["epoch", "epoch_down", "epoch_ms"])
 def test_quota_reset_formats_and_retry_after(reset_format):
     with FakePeriskope(seed=7, now=PINNED_NOW, quota_per_minute=1, quota_reset_format=reset_format,
                        quota_retry_after=True).start() as server:
@@ -358,8 +358,33 @@ def test_quota_reset_formats_and_retry_after(reset_format):
         assert get(server, "/tickets").status_code == 200
         refused = get(server, "/chats", server.phones[0]["number"])
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
-        expected = {"epoch": "1700000061", "epoch_ms": "1700000060250"}[reset_format]
+        expected = {"epoch": "1700000061", "epoch_down": "1700000060", "epoch_ms": "1700000060250"}[reset_format]
         assert refused.headers["X-RateLimit-Reset"] == expected
+
+
+def test_quota_as_a_token_bucket_refills_steadily():
+    with FakePeriskope(seed=7, now=PINNED_NOW, quota_per_minute=6, quota_model="token_bucket",
+                       quota_reset_format="epoch_ms", quota_retry_after=True).start() as server:
+        clock = [1_000_000.0]
+        server.quota.clock = lambda: clock[0]
+        answers = [get(server, "/tickets", limit=1) for _ in range(7)]
+        assert [r.status_code for r in answers] == [200] * 6 + [429]  # a full bucket: the whole limit at once
+        assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["5", "4", "3", "2", "1", "0", "0"]
+        assert answers[-1].headers["X-RateLimit-Reset"] == str(1_000_060_000)  # full again in 60 s
+        assert answers[-1].headers["Retry-After"] == "10"  # the next token
+        clock[0] += 25  # two and a half tokens back
+        again = [get(server, "/tickets", limit=1) for _ in range(3)]
+        assert [r.status_code for r in again] == [200, 200, 429]
+        assert again[0].headers["X-RateLimit-Remaining"] == "1"
+
+
+def test_an_injected_429_can_report_quota_left():
+    with FakePeriskope(seed=7, now=PINNED_NOW, quota_per_minute=10).start() as server:
+        server.faults.queue("429_quota_left")
+        refused = get(server, "/tickets")
+        assert refused.status_code == 429 and "Retry-After" not in refused.headers
+        assert refused.headers["X-RateLimit-Remaining"] == "10"  # nothing counted: the whole quota is left
+        assert get(server, "/tickets").headers["X-RateLimit-Remaining"] == "9"
 
 
 def test_quota_headers_are_on_every_api_answer_and_injected_429s_do_not_count():
@@ -377,12 +402,12 @@ def test_quota_headers_are_on_every_api_answer_and_injected_429s_do_not_count():
 def test_quota_and_data_switches_through_the_admin_api(fake):
     admin = fake.base_url.replace("/v1", "/_admin")
     settings = {"quota_per_minute": 1, "quota_reset_format": "epoch", "quota_retry_after": True,
-                "odd_text": False, "labels_shape": "string"}
+                "quota_model": "fixed_window", "odd_text": False, "labels_shape": "string"}
     assert requests.post(f"{admin}/settings", json=settings, timeout=10).json() == {
         **settings, "notifications_key": "messages", "count_is_total": False, "omit_count": False,
         "strict_limit": False, "latency_ms": 0, "rate_limit_per_minute": 6000, "unstable_ties": False,
         "hide_soft_deleted": False, "unpaired_phones": 0, "unreadable_phones": 0,
-        "clock_behind_seconds": 0.0}
+        "clock_behind_seconds": 0.0, "quota_model": "fixed_window"}
     assert get(fake, "/tickets").status_code == 200
     refused = get(fake, "/tickets")
     assert refused.status_code == 429 and "Retry-After" in refused.headers

@@ -45,6 +45,27 @@ def test_a_multi_number_sync_under_a_quota_meets_fewer_than_one_percent_429s(quo
         assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream
 
 
+
+@pytest.mark.parametrize("reset_format, model", [("epoch_down", "fixed_window"), ("seconds", "token_bucket")])
+def test_a_quota_the_probes_alone_exceed_costs_no_request_more_than_the_sync_without_it(reset_format, model):
+    """Three numbers, every stream, 20 requests per 4-second window (the read plan's probes alone need more than
+    one): the sync makes the requests it makes without a quota, at most 2% more, and meets almost no 429."""
+    with FakePeriskope(seed=5, connected_phones=3, rate_limit_per_minute=10**9).start() as server:
+        config = connector_config(server, page_size=100)
+        read_all(config)
+        needed = server.stats()["requests"]
+        server.reset_counts()
+        server.quota_per_minute, server.quota_reset_format, server.quota_model = 20, reset_format, model
+        server.quota.window_seconds = 4
+        result = read_all(config)
+        stats = server.stats()
+
+    answered = stats["requests"] - stats["quota_429s"]
+    assert stats["quota_429s"] < 0.01 * stats["requests"], stats["by_status"]
+    assert answered <= 1.02 * needed, (answered, needed)
+    for stream in NAMES:
+        assert {key(stream, r) for r in result.records(stream)} == keys_of(stream, server.records(stream)), stream
+
 def test_threads_sharing_a_key_wait_together_across_a_window_boundary(monkeypatch):
     """Eight threads at once against the fake's quota model, four requests per two-second window, three of them left: those that find
     the window spent wait for its end together, and the first answers of the next window bind them all (a waiting
@@ -106,10 +127,62 @@ def test_a_late_answer_from_the_previous_window_does_not_end_the_current_one(mon
     clock.now = 1060.1
     for _ in range(4):  # the next window, until 1120.1
         pacer.observe(*send())
-    clock.now = 1060.6
+    clock.now += 0.5
     pacer.observe(*late)
     answers = [send() for _ in range(3)]  # three workers at once: one request is left in this window
     for answer in answers:
         pacer.observe(*answer)
+
+    assert quota.rejected == 0
+
+
+
+def send_from_threads(pacer, quota, threads=4, each=6):
+    """`threads` workers sharing one key, each sending `each` requests as soon as the pace lets it (real time)."""
+    def worker():
+        for _ in range(each):
+            number = pacer.wait_turn(patience=30)
+            allowed, headers = quota.admit("key")
+            time.sleep(0.01)  # the answer travels back
+            pacer.observe(number, 200 if allowed else 429, headers)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in workers)
+
+
+def test_a_reset_written_as_a_whole_epoch_second_rounded_down_releases_no_request_early():
+    """The window really ends up to a second after the Reset written: a pace that released the waiting requests at
+    the written second met a 429 for each of them, at every window."""
+    quota, pacer = Quota(per_minute=5, reset_format="epoch_down"), Pacer()
+    quota.window_seconds = 1
+
+    send_from_threads(pacer, quota)  # 24 requests, five windows
+
+    assert quota.rejected == 0
+
+
+def test_a_429_after_a_predicted_reset_teaches_the_pace_how_late_the_server_resets():
+    """The server's clock is 1.5 s behind ours: each two-second window ends 1.5 s after the Reset it writes (to the
+    millisecond). The first windows' ends meet a 429 or two; later windows none."""
+    quota, pacer = Quota(per_minute=5, reset_format="epoch_ms", clock=lambda: time.time() - 1.5), Pacer()
+    quota.window_seconds = 2
+
+    send_from_threads(pacer, quota, each=3)  # three windows
+    first_windows = quota.rejected
+    send_from_threads(pacer, quota, each=4)  # three more
+
+    assert first_windows <= 3
+    assert quota.rejected == first_windows
+
+
+def test_a_token_bucket_meets_no_429():
+    quota, pacer = Quota(per_minute=5, reset_format="seconds", model="token_bucket"), Pacer()
+    quota.window_seconds = 1  # five tokens a second, five at most
+
+    send_from_threads(pacer, quota)
 
     assert quota.rejected == 0

@@ -21,6 +21,7 @@ from source_periskope.server_clock import clock_for
 
 TIMEOUT_SECONDS = (5, 10)  # connect, read
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+SYNC_RATE_LIMIT_RETRIES = 100  # each waits for the reset (or its Retry-After): far more than a quota ever needs
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Patience:
     attempts: int
     max_wait_seconds: float  # per wait, for a turn in the pacing or before a retry
     timeout: Optional[Tuple[float, float]] = None  # connect, read; None: TIMEOUT_SECONDS
+    rate_limit_retries: int = 0  # 429s retried without using up an attempt: a rate limit is a turn to wait, not a failure
 
 
 CHECK = Patience(attempts=3, max_wait_seconds=5.0)  # check answers within seconds (3 x 5 s connect timeout)
@@ -38,7 +40,8 @@ def sync_patience(config: Mapping[str, Any]) -> Patience:
     timeouts (manifest: connect 10 s, read request_timeout_seconds). A probe that gave up sooner would make the sync
     read every window since the start."""
     return Patience(attempts=int(config.get("max_retries", 8)) + 1, max_wait_seconds=SYNC_PATIENCE_SECONDS,
-                    timeout=(10, float(config.get("request_timeout_seconds", 60))))
+                    timeout=(10, float(config.get("request_timeout_seconds", 60))),
+                    rate_limit_retries=SYNC_RATE_LIMIT_RETRIES)
 
 
 class ApiProblem(Exception):
@@ -59,7 +62,9 @@ def get(
     if phone:
         headers["x-phone"] = phone
     pacer = pacer_for(config["base_url"], config["api_key"])
-    for attempt in range(1, patience.attempts + 1):
+    attempt, tries, rate_limits_left = 0, 0, patience.rate_limit_retries
+    while True:
+        attempt, tries = attempt + 1, tries + 1
         number = pacer.wait_turn(patience.max_wait_seconds)
         try:
             response = requests.get(f"{config['base_url']}{path}", headers=headers, params=params, timeout=patience.timeout or TIMEOUT_SECONDS,
@@ -79,10 +84,11 @@ def get(
             continue
         pacer.observe(number, response.status_code, response.headers)
         clock_for(config["base_url"]).observe(response.headers)
-        if response.status_code not in TRANSIENT_STATUSES or attempt == patience.attempts:
+        if response.status_code == 429 and rate_limits_left > 0:
+            attempt, rate_limits_left = attempt - 1, rate_limits_left - 1
+        elif response.status_code not in TRANSIENT_STATUSES or attempt >= patience.attempts:
             return response
-        time.sleep(_wait_seconds(response, attempt, patience))
-    return response
+        time.sleep(_wait_seconds(response, tries, patience))
 
 
 def _wait_seconds(response: requests.Response, attempt: int, patience: Patience) -> float:

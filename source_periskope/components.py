@@ -309,8 +309,9 @@ class NormalizeRecord(RecordTransformation):
 class RateLimitBackoff(BackoffStrategy):
     """How long to wait before retrying a rate-limited or failed request, from what the response says.
 
-    What the response says (rate_limits.py: Retry-After, or X-RateLimit-Reset on a 429, in any of their plausible
-    units), else exponential backoff with jitter; at most max_wait_seconds. Each wait is logged once, with the
+    What the response says (rate_limits.py: Retry-After, or X-RateLimit-Reset on a 429 that reports nothing left, in
+    any of their plausible units), else exponential backoff with jitter: a 429 that still reports quota left is
+    retried after that short backoff, not at the Reset. At most max_wait_seconds. Each wait is logged once, with the
     stream and the path.
     """
 

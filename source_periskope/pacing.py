@@ -9,6 +9,13 @@ sent and not answered yet, and when nothing remains waits for the answers in fli
 429s become rare instead of routine; a 429 is still honoured by the retry's backoff, and responses without the
 headers (or with values that make no sense) leave requests unpaced, as before.
 
+A reset is a prediction (a Reset rounded, a server clock a little behind ours): when the pace predicts one, a
+single request goes first and the others wait for its answer, so a wrong prediction costs one 429, not one per
+waiting request. A 429 met that way teaches the pace that the server resets later than it writes (`_lag`, added to
+every later Reset). What a 429 does to the key depends on what it says: Retry-After holds every request for that
+long; Remaining 0 (or no readable quota) holds them until Reset; a 429 that still reports quota left (a burst or
+per-endpoint limiter) holds nothing: only its own retry waits, a short backoff (rate_limits.py).
+
 The CDK's own `api_budget` (HTTPAPIBudget, 7.39) was not enough: it reads Reset only as integer epoch seconds (a
 seconds-to-wait value silently disables it, milliseconds raise inside the request), ignores X-RateLimit-Limit,
 starts a fixed ten-day window, and does not cover requests made outside the manifest.
@@ -23,12 +30,14 @@ import threading
 import time
 from typing import Dict, Mapping, Optional, Tuple
 
-from source_periskope.rate_limits import quota_reading, wait_from_headers
+from source_periskope.rate_limits import QuotaReading, quota_reading, seconds_from_header, wait_from_headers
 
 SYNC_PATIENCE_SECONDS = 600.0  # a sync's request waits at most this long for its turn, then goes anyway
 SETTLE_SECONDS = 0.05  # after a reset, a moment for the server's clock
 POLL_SECONDS = 0.2  # while answers are awaited, how often a waiting request looks again
 LOST_AFTER_SECONDS = 300.0  # a request never answered (its connection failed) stops counting as in flight
+LAG_STEP_SECONDS = 1.0  # what one 429 after a predicted reset adds to the lag of the server's resets
+MAX_LAG_SECONDS = 10.0
 
 
 def sleep(seconds: float) -> None:  # a seam for tests, which record the waits instead of sleeping
@@ -43,11 +52,13 @@ class Pacer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._granted = 0
-        self._outstanding: Dict[int, float] = {}  # request number -> when it was let through, until answered
+        self._outstanding: Dict[int, Tuple[float, int]] = {}  # request number -> (when let through, window), until answered
         self._reported: Optional[int] = None  # the lowest Remaining this window's answers reported
         self._resets_at: Optional[float] = None  # epoch seconds; None: no window known
         self._limit: Optional[int] = None
         self._window = 0  # counts the windows this pace has seen begin
+        self._predicted = False  # this window began because its reset was due, and no answer has confirmed it yet
+        self._lag = 0.0  # how much later than their Reset says the server's windows end, as 429s taught
         self.waited_seconds = 0.0  # in all
 
     def wait_turn(self, patience: float = SYNC_PATIENCE_SECONDS) -> int:
@@ -60,10 +71,14 @@ class Pacer:
                 left = self._left()
                 if left is None or left > 0 or waited >= patience:
                     return self._grant(now)
-                if until_reset is None or self._window != awaited_window:  # (re)measure for the window now known
-                    until_reset = waited + max(0.0, (self._resets_at or now) - now) + SETTLE_SECONDS
-                    awaited_window = self._window
-                step = min(POLL_SECONDS if self._outstanding else until_reset - waited, patience - waited)
+                if self._resets_at is None:  # a reset predicted: the first request's answer will tell
+                    until_reset, step = None, POLL_SECONDS
+                else:
+                    if until_reset is None or self._window != awaited_window:  # (re)measure for the window now known
+                        until_reset = waited + max(0.0, self._resets_at - now) + SETTLE_SECONDS
+                        awaited_window = self._window
+                    step = POLL_SECONDS if self._outstanding else until_reset - waited
+                step = min(step, patience - waited)
             step = max(step, 0.0)
             sleep(step)
             waited += step
@@ -71,32 +86,51 @@ class Pacer:
                 self.waited_seconds += step
                 # The window this request waited for has reset, unless another thread already saw the next one
                 # begin (its answers say what is left now). Time may stand still (tests), so count the waits.
-                if waited >= until_reset and self._window == awaited_window:
-                    self._start_window(None, None)
+                if until_reset is not None and waited >= until_reset and self._window == awaited_window:
+                    self._predict_window()
 
     def observe(self, number: Optional[int], status: int, headers: Mapping[str, str]) -> None:
         """What a response said about the quota; `number` is what wait_turn returned for its request."""
         now = time.time()
         reading = quota_reading(headers, now)
         with self._lock:
-            self._outstanding.pop(number, None)
-            if reading is None:
-                if status == 429:  # no usable quota headers: hold everyone back as long as the 429 asks
-                    wait = wait_from_headers(status, headers, now)
-                    if wait is not None and wait > 0:
-                        self._start_window(0, now + wait)
+            granted = self._outstanding.pop(number, None)
+            if self._predicted and granted is not None and granted[1] < self._window:
+                return  # sent before the predicted reset: it says nothing about the window begun since
+            if reading is not None:
+                self._limit = reading.limit or self._limit
+            if status == 429:
+                self._rate_limited(granted, reading, headers, now)
                 return
-            resets_at = now + reading.resets_in
-            remaining = 0 if status == 429 else reading.remaining
-            if status != 429 and self._resets_at is not None and resets_at < self._resets_at - 1:
+            if reading is None:
+                if self._predicted and granted is not None:
+                    self._predicted = False  # answered, but without a quota: no reason to keep one request at a time
+                return
+            resets_at = now + reading.resets_in + self._lag
+            if self._resets_at is not None and resets_at < self._resets_at - 1:
                 return  # a late answer from a window that has reset since: it says nothing about this one
             if self._resets_at is None or self._reported is None or resets_at > self._resets_at + 1:
-                self._start_window(remaining, resets_at)  # a new window (or the first reading)
+                self._start_window(reading.remaining, resets_at)  # a new window (or the first reading)
             else:
-                self._reported = min(self._reported, remaining)  # within a window, the lowest is the latest
-                # Answers arrive out of order: the window ends at the latest Reset they report. A 429 may say sooner.
-                self._resets_at = resets_at if status == 429 else max(self._resets_at, resets_at)
-            self._limit = reading.limit or self._limit
+                self._reported = min(self._reported, reading.remaining)  # within a window, the lowest is the latest
+                self._resets_at = max(self._resets_at, resets_at)  # answers arrive out of order: the latest Reset
+
+    def _rate_limited(self, granted: Optional[Tuple[float, int]], reading: Optional[QuotaReading],
+                      headers: Mapping[str, str], now: float) -> None:
+        retry_after = seconds_from_header(headers, now)
+        if retry_after is not None and retry_after > 0:
+            self._start_window(0, now + retry_after)  # the server says how long: every request waits that long
+            return
+        if reading is not None and reading.remaining > 0:
+            return  # quota left: a limiter other than the window; this request alone is retried, after a backoff
+        if self._predicted and granted is not None and granted[1] == self._window:
+            # The window the pace took to have begun had not: the server resets later than its Reset says.
+            self._lag = min(MAX_LAG_SECONDS, self._lag + LAG_STEP_SECONDS)
+        wait = reading.resets_in if reading is not None else wait_from_headers(429, headers, now)
+        if wait is not None and wait > 0:
+            self._start_window(0, now + wait + self._lag)  # nothing left: every request waits for the reset
+        elif self._lag:
+            self._start_window(0, now + self._lag)
 
     def release(self, number: Optional[int]) -> None:
         """A request that got no answer (its connection failed, or it is sent again) stops counting as in flight."""
@@ -104,23 +138,32 @@ class Pacer:
             self._outstanding.pop(number, None)
 
     def _left(self) -> Optional[int]:
+        if self._reported is None and self._predicted:
+            # A predicted reset: one request first, the others when its answer confirms the window.
+            return 1 - sum(1 for _, window in self._outstanding.values() if window == self._window)
         base = self._reported if self._reported is not None else self._limit
         return None if base is None else base - len(self._outstanding)
 
     def _renew_if_reset(self, now: float) -> None:
-        for number in [n for n, at in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
+        for number in [n for n, (at, _) in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
             del self._outstanding[number]
         if self._resets_at is not None and now >= self._resets_at + SETTLE_SECONDS:
-            self._start_window(None, None)
+            self._predict_window()
+
+    def _predict_window(self) -> None:
+        """The window's reset is due: a new one begins, unread, until an answer confirms it."""
+        self._start_window(None, None)
+        self._predicted = True
 
     def _start_window(self, reported: Optional[int], resets_at: Optional[float]) -> None:
         """A window begins. Unread (None), what is left is the limit if known; else requests go until an answer says."""
         self._reported, self._resets_at = reported, resets_at
         self._window += 1
+        self._predicted = False
 
     def _grant(self, now: float) -> int:
         self._granted += 1
-        self._outstanding[self._granted] = now
+        self._outstanding[self._granted] = (now, self._window)
         return self._granted
 
 

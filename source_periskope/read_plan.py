@@ -8,7 +8,9 @@ The rules (docs/behavior.md tells why):
   windows are read from the state less one second. With lookback_days the windows start that much earlier and
   no probe is made (an edit does not move a record's cursor, so a probe cannot see it).
 - Phone-scoped streams with no record emitted yet (first sync, full refresh): a few `limit=1` requests find where
-  the history begins, and one more bounded request confirms it before anything is skipped (probes.py).
+  the history begins, and one more bounded request confirms it before anything is skipped (probes.py). A probe
+  waits out rate limits like any request; one that fails all the same reads from the configured start: with
+  start_date set in the stream's windows, else (all history since 2009) in at most UNPROBED_WINDOWS windows.
 - Tickets, contacts and phones cannot be filtered by time: every page is read and, in incremental syncs, records
   not newer than the state (less lookback_days) are dropped (`floor_of`).
 State values keep whole seconds (the API filters to the second): "newer than the state" means at or after the next
@@ -23,6 +25,7 @@ PlannedPerPhoneState (state.py) turns `numbers` into each number's starting stat
 from __future__ import annotations
 
 import logging
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -43,6 +46,7 @@ PLAN_KEY = "read_plan"
 SETTLE_MARGIN = timedelta(minutes=5)
 MAX_CLOCK_SKEW = timedelta(days=1)
 ONE_SECOND = timedelta(seconds=1)
+UNPROBED_WINDOWS = 12  # a number whose probe failed, with all history to read, is read in at most this many windows
 
 
 # -- values -----------------------------------------------------------------------------------------------
@@ -126,6 +130,7 @@ class NumberPlan:
     saved: Optional[datetime]  # the saved state (the newest record emitted by earlier syncs), if any
     why: str  # for the log
     in_one_page: bool = False  # everything from `begin` to now fits in one page
+    unprobed: bool = False  # its probe failed and all history is read: in a few long windows, not one per window_days
 
 
 def plan_read(
@@ -197,7 +202,8 @@ def plan_number(config: Mapping[str, Any], stream: StreamFacts, phone: str, save
         except probes.KeyRefused:
             raise  # every request would be refused: one config error, not a read of every window
         except Exception as problem:  # the probes only save requests: on any failure, read everything
-            return NumberPlan(start, saved, f"reads from {state_text(start)} (could not probe its history: {problem})")
+            return NumberPlan(start, saved, f"reads from {state_text(start)} (could not probe its history: {problem})",
+                              unprobed=state_text(start) == ALL_HISTORY_START)
         if history.begin is None:
             return NumberPlan(None, saved, "has no records")
         return NumberPlan(history.begin, saved, f"reads from {state_text(history.begin)}", history.in_one_page)
@@ -236,6 +242,10 @@ def _window_days(config: Mapping[str, Any], numbers: Mapping[str, NumberPlan], n
     """window_days, or one window for the whole range when every number read fits in one page: a sparse stream
     (notes, reactions) would otherwise cost a request per empty window."""
     read = [plan for plan in numbers.values() if plan.begin is not None]
+    unprobed = [plan for plan in read if plan.unprobed]
+    if unprobed:  # bounded: a failed probe must not cost a request per window_days since 2009
+        days = (now - min(plan.begin for plan in unprobed)).days + 1
+        return max(config["window_days"], math.ceil(days / UNPROBED_WINDOWS))
     if read and all(plan.in_one_page for plan in read):
         return max(config["window_days"], (now - min(plan.begin for plan in read)).days + 1)
     return config["window_days"]

@@ -1,8 +1,11 @@
 """The read plan's decisions from the saved state: which numbers are read, from where, and the client-side floor."""
 
-from datetime import datetime, timezone
+import re
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests_mock
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_periskope.config import normalize_config, start_dates
@@ -44,3 +47,54 @@ def test_the_client_side_floor_of_an_org_level_stream(mode, state, extra, floor)
     plan = plan_read(config(**extra), {"contacts": mode}, {"contacts": state}, ["919876543210"], now=NOW)
     assert plan["streams"]["contacts"] == {"floor": floor}
     assert plan["settled_before"] == "2026-11-15T11:55:00Z"
+
+
+# -- the probes under a rate limit, and when they fail ------------------------------------------------------
+PHONE = "919876543210"
+OLDEST = datetime(2024, 3, 10, 8, 30, tzinfo=timezone.utc)
+
+
+def messages_from(oldest, rate_limited=0):
+    """/chats/messages of a number whose records start at `oldest`; the first `rate_limited` requests are answered
+    429 with nothing left and a Reset written as this very second (rounded down, as most servers write it)."""
+    calls = []
+
+    def answer(request, context):
+        calls.append(request)
+        if len(calls) <= rate_limited:
+            context.status_code = 429
+            context.headers.update({"X-RateLimit-Limit": "40", "X-RateLimit-Remaining": "0",
+                                    "X-RateLimit-Reset": str(int(time.time()))})
+            return {"message": "Too many requests"}
+        end = datetime.strptime(request.qs["end_time"][0].upper(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        found = oldest <= end
+        return {"from": 1, "to": int(found), "count": int(found), "messages": [{"message_id": "m"}] if found else []}
+    return answer, calls
+
+
+def test_a_probe_that_meets_rate_limits_waits_its_turn_instead_of_giving_up():
+    """More 429s in a row than max_retries: a rate limit is not a failure of the probe."""
+    answer, calls = messages_from(OLDEST, rate_limited=12)
+    with requests_mock.Mocker() as http:
+        http.get(re.compile(r"https://api\.periskope\.app/v1/chats/messages"), json=answer)
+        plan = plan_read(config(), {"messages": "full_refresh"}, {}, [PHONE], now=NOW)
+
+    begin = datetime.fromisoformat(plan["streams"]["messages"]["numbers"][PHONE]["begin"].replace("Z", "+00:00"))
+    assert OLDEST - timedelta(days=9) <= begin <= OLDEST
+    assert len(calls) <= 12 + 13
+
+
+@pytest.mark.parametrize("mode, extra, begin, most_windows", [
+    ("full_refresh", {}, "2009-01-01T00:00:00Z", 12),  # all history: a few long windows, not one per 30 days
+    ("incremental", {"start_date": "2025-06-01"}, "2025-06-01T00:00:00Z", 18),  # from start_date, as configured
+])
+def test_a_probe_that_fails_falls_back_to_a_bounded_plan(mode, extra, begin, most_windows):
+    with requests_mock.Mocker() as http:
+        http.get(re.compile(r"https://api\.periskope\.app/v1/chats/messages"), status_code=500, json={})
+        plan = plan_read(config(max_retries=1, **extra), {"messages": mode}, {}, [PHONE], now=NOW)
+
+    entry = plan["streams"]["messages"]
+    assert entry["numbers"][PHONE]["begin"] == begin and entry["phones_to_read"] == [PHONE]
+    days = (NOW - datetime.fromisoformat(begin.replace("Z", "+00:00"))).days
+    assert days / entry["window_days"] <= most_windows
+    assert entry["window_days"] == 30 or mode == "full_refresh"

@@ -25,7 +25,7 @@ Modules:
   outages        a phone going offline and delivering its backlog on reconnect
   schedule       changes at the Nth request (at_request)
   situations     the FakePeriskope methods that stage these situations
-  quota          a per-key request quota with truthful X-RateLimit-* headers
+  quota          a per-key request quota (fixed window or token bucket) with truthful X-RateLimit-* headers
   api            the /v1 endpoints
   faults         injected faults
   admin          the /_admin API
@@ -49,6 +49,8 @@ Realistic situations, for reproducing connector bugs:
     FakePeriskope(quota_per_minute=100)                 # 429s past 100 requests per key per minute
     FakePeriskope(unpaired_phones=1, unreadable_phones=1)  # /phones/all lists phones no x-phone can read (401)
     FakePeriskope(clock_behind_seconds=600)             # its clock (changed records, Date header) 10 min behind
+    FakePeriskope(quota_per_minute=40, quota_reset_format="epoch_down", quota_model="token_bucket")
+    fake.faults.queue("429_quota_left")                 # a 429 whose headers still report quota left
 """
 
 from .faults import ALL_KINDS, DEFAULT_KINDS, FaultSettings

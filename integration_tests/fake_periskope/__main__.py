@@ -17,7 +17,7 @@ import threading
 from .faults import ALL_KINDS, FaultSettings
 from .server import FakePeriskope, check_loopback
 from .labelshape import SHAPES
-from .quota import RESET_FORMATS
+from .quota import MODELS, RESET_FORMATS
 from .store import DEFAULT_SIZES, ORGANISATION_SIZES
 
 
@@ -51,7 +51,10 @@ def parse_args(argv=None):
                         help="make the last N connected phones quiet (newest record 125 days old)")
     parser.add_argument("--quota-per-minute", type=int, help="requests per API key per 60-second window (429 past it)")
     parser.add_argument("--quota-reset-format", default="seconds", choices=RESET_FORMATS,
-                        help="X-RateLimit-Reset under a quota: seconds to wait (default), epoch or epoch_ms")
+                        help="X-RateLimit-Reset under a quota: seconds to wait (default), epoch (rounded up), "
+                             "epoch_down (rounded down) or epoch_ms")
+    parser.add_argument("--quota-model", default="fixed_window", choices=MODELS,
+                        help="a fixed 60 s window per key (default) or a token bucket refilled steadily")
     parser.add_argument("--quota-retry-after", action="store_true", help="send Retry-After on quota 429s")
     parser.add_argument("--unpaired-phones", type=int, default=0,
                         help="phones /phones/all lists without a number (not paired yet); their x-phone answers 401")
@@ -105,6 +108,7 @@ def main(argv=None):
             quota_reset_format=args.quota_reset_format, quota_retry_after=args.quota_retry_after,
             unpaired_phones=args.unpaired_phones, unreadable_phones=args.unreadable_phones,
             clock_behind_seconds=args.clock_behind_seconds,
+            quota_model=args.quota_model,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -8,14 +8,14 @@
   POST  /_admin/settings                  switches: {"notifications_key", "count_is_total",
                                           "omit_count", "strict_limit", "latency_ms",
                                           "quota_per_minute", "quota_reset_format",
-                                          "quota_retry_after", "odd_text", "labels_shape",
-                                          "rate_limit_per_minute", "unstable_ties",
+                                          "quota_retry_after", "quota_model", "odd_text",
+                                          "labels_shape", "rate_limit_per_minute", "unstable_ties",
                                           "hide_soft_deleted", "unpaired_phones",
-                                          "unreadable_phones",
-                                          "clock_behind_seconds"}
+                                          "unreadable_phones", "clock_behind_seconds"}
                                           (changing odd_text or labels_shape rebuilds the
                                           data from the seed: earlier changes are lost)
-  GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time of each
+  GET   /_admin/requests                  the request log: method, path, query, x-phone, status, time and
+                                          injected fault (or null) of each
   GET   /_admin/counts                    records per stream, per phone number for the phone-scoped ones
   POST  /_admin/reset_counts              forget the request log and fault counts
   GET   /_admin/records/{stream}?phone=   every current record of a stream
@@ -29,7 +29,7 @@ import orjson
 
 SWITCHES = (
     "notifications_key", "count_is_total", "omit_count", "strict_limit", "latency_ms",
-    "quota_per_minute", "quota_reset_format", "quota_retry_after", "odd_text", "labels_shape",
+    "quota_per_minute", "quota_reset_format", "quota_retry_after", "quota_model", "odd_text", "labels_shape",
     "rate_limit_per_minute",  # the X-RateLimit-* headers' limit while no quota is set (nothing enforced)
     "unstable_ties",  # records of the same second come in another order on each request
     "hide_soft_deleted",  # lists leave out rows with is_deleted: true
@@ -63,9 +63,9 @@ def _route(fake, method, parts, query, payload):
         return 200, _apply_switches(fake, payload)
     if parts == ["requests"] and method == "GET":
         with fake._log_lock:
-            entries = list(zip(fake.request_log, fake.request_times))
-        return 200, [{"method": m, "path": path, "query": q, "phone": phone, "status": status, "time": at}
-                     for (m, path, q, phone, status), at in entries]
+            entries = list(zip(fake.request_log, fake.request_times, fake.request_faults))
+        return 200, [{"method": m, "path": path, "query": q, "phone": phone, "status": status, "time": at, "fault": fault}
+                     for (m, path, q, phone, status), at, fault in entries]
     if parts == ["counts"] and method == "GET":
         return 200, fake.record_counts()
     if parts == ["reset_counts"] and method == "POST":

@@ -6,6 +6,8 @@ Kinds (ALL_KINDS):
   429_reset_epoch       429 with X-RateLimit-Reset as an epoch second (no Retry-After)
   429_reset_seconds     429 with X-RateLimit-Reset as seconds to wait (no Retry-After)
   429_bare              429 with no rate-limit headers at all
+  429_quota_left        429 whose X-RateLimit-* still report quota left, no Retry-After (a burst or
+                        per-endpoint limiter answering while the per-minute quota is far from spent)
   500, 502, 503, 504    server / gateway errors (502 and 504 as HTML, like a proxy)
   410                   410 Gone, JSON (a record an endpoint will never serve again)
   reset                 the connection is closed without a response (TCP RST)
@@ -33,6 +35,7 @@ ALL_KINDS = (
     "429_reset_epoch",
     "429_reset_seconds",
     "429_bare",
+    "429_quota_left",
     "500",
     "502",
     "503",
@@ -51,7 +54,8 @@ LIST_ONLY_KINDS = ("ignore_offset", "missing_key")
 # What `rate` draws from unless told otherwise: the transient faults a robust
 # client should survive by retrying. Slow and data-corrupting ones are opt-in.
 DATA_FAULTS = ("slow", "malformed_json", "html", "ignore_offset", "missing_key", "not_utf8", "410")
-DEFAULT_KINDS = tuple(kind for kind in ALL_KINDS if kind not in DATA_FAULTS)
+# Opt-in as well, so that the draws of a seed stay what they were before it existed.
+DEFAULT_KINDS = tuple(kind for kind in ALL_KINDS if kind not in DATA_FAULTS + ("429_quota_left",))
 
 
 @dataclass

@@ -92,6 +92,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         number = fake._next_request_number()
         status = 0
         headers = None
+        fault = None
         try:
             if fake.on_request is not None:
                 fake.on_request(number, path, query)
@@ -114,7 +115,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             body = error_json(500, "INTERNAL_SERVER_ERROR", "Internal Server Error", "fake server error")
             status = self.send(500, body, JSON, headers if headers is not None else fake.rate_limit_headers())
         finally:
-            fake._log((method, path, query, self.headers.get("x-phone"), status))
+            fake._log((method, path, query, self.headers.get("x-phone"), status), fault)
 
     def _serve_api(self, method, path, query, fault, headers):
         """Answer one request, applying `fault`, with these X-RateLimit-* headers; returns the status sent (0 if none)."""
@@ -196,6 +197,9 @@ def _presented_key(authorization):
 def _rate_limited_headers(base_headers, kind, wait):
     if kind == "429_bare":
         return {}
+    if kind == "429_quota_left":  # the request was refunded: one more than counted at admission is left
+        remaining = int(base_headers.get("X-RateLimit-Remaining", "0")) + 1
+        return {**base_headers, "X-RateLimit-Remaining": str(remaining)}
     headers = {**base_headers, "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(wait)}
     if kind == "429_retry_after":
         headers["Retry-After"] = str(wait)

@@ -72,6 +72,7 @@ class FakePeriskope(Situations):
         unpaired_phones=0,
         unreadable_phones=0,
         clock_behind_seconds=0,
+        quota_model="fixed_window",
     ):
         check_loopback(host)
         self.host = host
@@ -91,12 +92,13 @@ class FakePeriskope(Situations):
         # Phones /phones/all lists but no x-phone can read (401): not paired yet, or not the key's to read.
         self.unpaired_phones = unpaired_phones
         self.unreadable_phones = unreadable_phones
-        self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after)
+        self.quota = Quota(quota_per_minute, quota_reset_format, quota_retry_after, model=quota_model)
         self.faults = faults or FaultSettings()
         self.on_request = None
         self.schedule = RequestSchedule()
         self.request_log = []
         self.request_times = []  # epoch seconds each request_log entry was answered, in the same order
+        self.request_faults = []  # the fault injected into each request_log entry (None: none), in the same order
         self.outside_api_requests = Counter()  # path -> requests not under /v1 (answered 404)
         self._clock_behind_seconds = self._checked_clock_behind(clock_behind_seconds)
         self._org_options = dict(seed=seed, sizes=sizes, now=now, connected_phones=connected_phones,
@@ -251,6 +253,15 @@ class FakePeriskope(Situations):
     def quota_retry_after(self, value):
         self.quota.retry_after = bool(value)
 
+    @property
+    def quota_model(self):
+        """How the quota counts: "fixed_window" or "token_bucket" (quota.py)."""
+        return self.quota.model
+
+    @quota_model.setter
+    def quota_model(self, value):
+        self.quota.model = value
+
     def record_counts(self):
         """{stream: count} for the org-level streams, {stream: {number: count}} for the phone-scoped ones."""
         with self.org.lock:
@@ -302,6 +313,7 @@ class FakePeriskope(Situations):
         with self._log_lock:
             self.request_log.clear()
             self.request_times.clear()
+            self.request_faults.clear()
             self.outside_api_requests.clear()
             self._request_number = 0
         self.faults.served.clear()
@@ -319,7 +331,7 @@ class FakePeriskope(Situations):
             "faults_served": dict(self.faults.served),
             "faults_pending": self.faults.pending,
             "quota": {"per_minute": self.quota_per_minute, "reset_format": self.quota_reset_format,
-                      "retry_after": self.quota_retry_after},
+                      "retry_after": self.quota_retry_after, "model": self.quota_model},
             "quota_429s": self.quota_429_count(),
             "base_url": self.base_url,
             "api_key": self.api_key,
@@ -331,10 +343,11 @@ class FakePeriskope(Situations):
             self._request_number += 1
             return self._request_number
 
-    def _log(self, entry):
+    def _log(self, entry, fault=None):
         with self._log_lock:
             self.request_log.append(entry)
             self.request_times.append(time.time())
+            self.request_faults.append(fault)
 
     def rate_limit_headers(self, remaining=None, reset=None, count=True):
         """X-RateLimit-* for this moment, counting this request unless count=False.

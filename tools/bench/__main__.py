@@ -42,7 +42,7 @@ from tools.bench.commands import DETAIL_OPTIONS, baseline_command, bench_config,
 from tools.bench.hotspots import print_profile
 from tools.bench.measure import DROPPED_ENV, RunResult, run_measured
 from tools.bench.profiling import run_profile
-from tools.bench.quota import run_quota
+from tools.bench.quota import run_faulty, run_quota
 from tools.bench.provenance import git_info, machine, versions
 from tools.bench.report import busy_note, reserve_output_path, table, write_document
 from tools.bench.server import FakeServer
@@ -76,6 +76,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--quota", type=int,
                         help="run the quota benchmark instead: requests per minute the fake server allows (tools/bench/quota.py)")
     parser.add_argument("--numbers", type=int, default=5, help="WhatsApp numbers in the quota benchmark (default 5)")
+    parser.add_argument("--quota-reset-format", default="seconds", choices=("seconds", "epoch", "epoch_down", "epoch_ms"),
+                        help="how the quota benchmark's fake writes X-RateLimit-Reset (default seconds to wait)")
+    parser.add_argument("--quota-model", default="fixed_window", choices=("fixed_window", "token_bucket"),
+                        help="the quota benchmark's quota: a fixed 60 s window (default) or a token bucket")
+    parser.add_argument("--faulty", type=float,
+                        help="run the faulty benchmark instead: this share of answers faulty, no quota (tools/bench/quota.py)")
     parser.add_argument("--no-odd-text", action="store_true",
                         help="serve no odd text (lone surrogates etc.), e.g. to compare with a connector that fails on it")
     parser.add_argument("--details", default=None,
@@ -90,7 +96,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         args.detail_list = None
     if args.large:
         args.messages = LARGE_MESSAGES
-    if args.quota is not None:
+    if args.quota is not None or args.faulty is not None:
         if args.messages == parser.get_default("messages"):
             args.messages = 300_000
         if args.streams == parser.get_default("streams"):
@@ -111,6 +117,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.faulty is not None:
+        return run_faulty(args)
     if args.quota is not None:
         return run_quota(args)
     git = git_info()  # the code measured is the code as it was when the benchmark started

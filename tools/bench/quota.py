@@ -2,6 +2,13 @@
 
     python -m tools.bench --quota 300                   # 5 numbers, 300,000 messages, 300 requests per minute
     python -m tools.bench --quota 60 --numbers 5        # the same at 60 a minute (about a quarter of an hour)
+    python -m tools.bench --quota 40 --numbers 2 --messages 4000 --page-size 200 --quota-reset-format epoch_down
+                                                        # small pages, a quota the probes alone exceed, Reset as
+                                                        # a whole epoch second rounded down
+    python -m tools.bench --quota 40 ... --quota-model token_bucket   # a token bucket instead of a fixed window
+    python -m tools.bench --faulty 0.25 --numbers 1 --messages 20000 --page-size 200
+                                                        # no quota; a quarter of the answers faulty, 429s that
+                                                        # report quota left among them (run_faulty below)
 
 The fake's quota is a fixed 60-second window per API key, opened by its first request, whose whole limit is
 available at its start (the burst). The same sync is first run without a quota (its wall time T and requests R),
@@ -91,12 +98,23 @@ def per_window(log: List[Dict[str, Any]]) -> List[int]:
 UNCONSTRAINED_PER_MINUTE = 1_000_000_000
 
 
-def set_quota(server: FakeServer, per_minute: Any) -> None:
-    settings = {"quota_per_minute": per_minute, "rate_limit_per_minute": UNCONSTRAINED_PER_MINUTE if per_minute is None else 6000}
-    request = urllib.request.Request(f"{server.admin_url}/settings", data=json.dumps(settings).encode(),
+def post(server: FakeServer, name: str, payload: Dict[str, Any]) -> None:
+    request = urllib.request.Request(f"{server.admin_url}/{name}", data=json.dumps(payload).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     urllib.request.urlopen(request, timeout=60).read()
-    urllib.request.urlopen(urllib.request.Request(f"{server.admin_url}/reset_counts", data=b"{}", method="POST"), timeout=60).read()
+
+
+def set_quota(server: FakeServer, per_minute: Any, args: Any = None) -> None:
+    settings = {"quota_per_minute": per_minute, "rate_limit_per_minute": UNCONSTRAINED_PER_MINUTE if per_minute is None else 6000}
+    if args is not None:
+        settings.update(quota_reset_format=args.quota_reset_format, quota_model=args.quota_model)
+    post(server, "settings", settings)
+    post(server, "reset_counts", {})
+
+
+def token_bucket_ideal(requests: int, quota: int, unpaced_seconds: float) -> float:
+    """The first `quota` requests at once, then quota/60 a second: the "fluid" ideal."""
+    return max(unpaced_seconds, max(0, requests - quota) / (quota / 60))
 
 
 def fixed_window_ideal(requests: int, quota: int, unpaced_seconds: float) -> float:
@@ -110,8 +128,10 @@ def run_quota(args: Any) -> int:
     server_args = ["--messages", str(per_number), "--size", f"phones={args.numbers}"]
     if args.no_odd_text:
         server_args.append("--no-odd-text")
+    model = "fixed 60 s window" if args.quota_model == "fixed_window" else "token bucket, full in 60 s"
     print(f"Fake Periskope: {args.numbers} numbers x {per_number:,} messages, then a quota of {args.quota} requests/minute "
-          f"(fixed 60 s window, burst {args.quota}); streams {','.join(args.stream_list)}; page size {args.page_size}")
+          f"({model}, burst {args.quota}, Reset as {args.quota_reset_format}); streams {','.join(args.stream_list)}; "
+          f"page size {args.page_size}")
     server = FakeServer(server_args)
     progress = ProgressLine()
     try:
@@ -120,7 +140,8 @@ def run_quota(args: Any) -> int:
             config_path, _, full_path = full_refresh_files(Path(tmp), bench_config(server.base_url, numbers, args), args.stream_list)
             set_quota(server, None)
             unpaced, _ = run_measured("no_quota", read_command(config_path, full_path), server, progress, args.timeout)
-            set_quota(server, args.quota)
+            unpaced_requests = len(fetch(server, "requests"))
+            set_quota(server, args.quota, args)
             result, _ = run_measured("quota_sync", read_command(config_path, full_path), server, progress, args.timeout)
         counts = fetch(server, "counts")
         log = fetch(server, "requests")
@@ -130,11 +151,15 @@ def run_quota(args: Any) -> int:
 
     needed = pages_needed(counts, args.page_size, args.stream_list)
     requests = kinds["requests"] - kinds.get("429s", 0)
-    ideal = fixed_window_ideal(requests, args.quota, unpaced.wall_s)
-    fluid = max(0, requests - args.quota) / (args.quota / 60)
+    # The ideal is reckoned on the requests the sync needs: those of the same sync without a quota.
+    fixed = fixed_window_ideal(unpaced_requests, args.quota, unpaced.wall_s)
+    fluid = token_bucket_ideal(unpaced_requests, args.quota, unpaced.wall_s)
+    ideal, kind = (fixed, "fixed window") if args.quota_model == "fixed_window" else (fluid, "token bucket")
     print()
-    print(f"  without a quota: {unpaced.wall_s:.1f} s; with {args.quota}/minute: wall {result.wall_s:.1f} s, ideal "
-          f"{ideal:.1f} s (fixed window): ratio {result.wall_s / ideal:.2f} (fluid ideal {fluid:.1f} s); "
+    print(f"  without a quota: {unpaced.wall_s:.1f} s, {unpaced_requests:,} requests; with {args.quota}/minute: "
+          f"{requests:,} requests answered ({requests / max(1, unpaced_requests):.3f} x), wall {result.wall_s:.1f} s, "
+          f"ideal {ideal:.1f} s ({kind}): ratio {result.wall_s / ideal:.3f} (fixed-window ideal {fixed:.1f} s, "
+          f"fluid {fluid:.1f} s); "
           f"{result.records:,} records; peak RSS {result.peak_rss_mb:.0f} MB; "
           f"{'ok' if result.ok else 'FAILED: ' + '; '.join(result.errors[:2] or [result.stderr_tail[-300:]])}")
     print(f"  requests {kinds['requests']:,}: pages {kinds.get('pages', 0):,} (needed {needed:,}), windows {kinds['windows']:,}, "
@@ -147,3 +172,70 @@ def run_quota(args: Any) -> int:
     print(f"  pages {pages:,} = {pages / max(1, needed):.2f} x needed; <= needed + windows = {bound:,}: "
           f"{'yes' if pages <= bound else 'NO'}")
     return 0 if result.ok and unpaced.ok else 1
+
+
+FAULTY_KINDS = ("429_retry_after", "429_retry_after_date", "429_reset_epoch", "429_reset_seconds", "429_bare",
+                "429_quota_left", "500", "502", "503", "504", "reset")
+# The wait each fault asks for (the fake's retry_after_seconds is 1): Retry-After or a 429's Reset (the epoch
+# and date forms are written a second later, rounded up); a fault that names no wait asks for the connector's
+# backoff at that attempt of its request, retry_backoff_seconds (2 s unless configured) doubled at each attempt
+# after the first, without the jitter.
+STATED_WAITS = {"429_retry_after": 1, "429_retry_after_date": 2, "429_reset_epoch": 2, "429_reset_seconds": 1, "503": 1}
+BACKOFF_SECONDS = 2.0
+
+
+def waits_asked(log: List[Dict[str, Any]]) -> float:
+    """The sum of the waits the faults in the request log asked for (see STATED_WAITS)."""
+    failed_before: Counter = Counter()  # request (path, query, number) -> its faulty answers in a row so far
+    asked = 0.0
+    for entry in log:
+        request = (entry["path"], json.dumps(entry["query"], sort_keys=True), entry["phone"])
+        if not entry.get("fault") or entry["fault"] in ("slow", "ignore_offset", "missing_key", "malformed_json", "html"):
+            failed_before.pop(request, None)
+            continue
+        failed_before[request] += 1
+        stated = STATED_WAITS.get(entry["fault"])
+        asked += stated if stated is not None else BACKOFF_SECONDS * 2 ** (failed_before[request] - 1)
+    return asked
+
+
+def run_faulty(args: Any) -> int:
+    """The same sync twice, without faults and with a share `args.faulty` of the answers faulty (no quota, the fake's
+    informational headers only): the faulty run's extra wall time against the sum of the waits its faults asked for."""
+    per_number = args.messages // args.numbers
+    server_args = ["--messages", str(per_number), "--size", f"phones={args.numbers}"]
+    if args.no_odd_text:
+        server_args.append("--no-odd-text")
+    print(f"Fake Periskope: {args.numbers} numbers x {per_number:,} messages; streams {','.join(args.stream_list)}; "
+          f"page size {args.page_size}; then {args.faulty:.0%} of answers faulty ({', '.join(FAULTY_KINDS)})")
+    server = FakeServer(server_args)
+    progress = ProgressLine()
+    try:
+        numbers = [phone["number"] for phone in server.stats()["phones"] if phone["wa_state"] == "CONNECTED"]
+        with tempfile.TemporaryDirectory() as tmp:
+            config_path, _, full_path = full_refresh_files(Path(tmp), bench_config(server.base_url, numbers, args), args.stream_list)
+            post(server, "reset_counts", {})
+            clean, _ = run_measured("no_faults", read_command(config_path, full_path), server, progress, args.timeout)
+            clean_requests = len(fetch(server, "requests"))
+            post(server, "reset_counts", {})
+            post(server, "faults", {"rate": args.faulty, "kinds": list(FAULTY_KINDS), "seed": 1})
+            faulty, _ = run_measured("faulty", read_command(config_path, full_path), server, progress, args.timeout)
+        served = server.stats()["faults_served"]
+        log = fetch(server, "requests")
+    finally:
+        server.stop()
+    asked = waits_asked(log)
+    extra = faulty.wall_s - clean.wall_s
+    print()
+    print(f"  without faults: {clean.wall_s:.1f} s, {clean_requests:,} requests; with faults: {faulty.wall_s:.1f} s, "
+          f"{len(log):,} requests, {sum(served.values())} faulty ({100 * sum(served.values()) / max(1, len(log)):.0f}%): "
+          f"{', '.join(f'{k} {v}' for k, v in sorted(served.items()))}")
+    print(f"  waits asked for {asked:.0f} s; extra wall {extra:.1f} s = {extra / max(asked, 1e-9):.2f} x the waits asked; "
+          f"longest stretch without a request {longest_gap(log):.1f} s; records {clean.records:,} / {faulty.records:,}; "
+          f"{'ok' if faulty.ok and clean.ok and faulty.records == clean.records else 'FAILED'}")
+    return 0 if faulty.ok and clean.ok else 1
+
+
+def longest_gap(log: List[Dict[str, Any]]) -> float:
+    times = sorted(entry["time"] for entry in log)
+    return max((b - a for a, b in zip(times, times[1:])), default=0.0)

@@ -58,7 +58,7 @@ def test_429_with_an_epoch_rate_limit_reset():
                                      page("tickets", example_records("tickets"))])
         output = read_tickets()
 
-    assert output.is_in_logs(r"retrying in 12.0 s")
+    assert output.is_in_logs(r"retrying in 13.0 s")  # a whole epoch second: until its end
 
 
 @freeze_time(NOW)
@@ -67,7 +67,7 @@ def test_429_with_seconds_to_reset():
         http.get(tickets_request(), [error(429, headers={"X-RateLimit-Reset": "4"}), page("tickets", example_records("tickets"))])
         output = read_tickets()
 
-    assert output.is_in_logs(r"retrying in 4.0 s")
+    assert output.is_in_logs(r"retrying in 5.0 s")  # whole seconds to wait: until the end of the fourth
 
 
 @freeze_time(NOW)

@@ -164,7 +164,7 @@ def test_a_429_that_still_reports_quota_left_is_retried_alone_after_a_short_back
     first, second = two_pages("tickets", "30")
     with MockedApi() as http:
         http.get(tickets_page(0), [with_quota(error(429), 37, 44), with_quota(first, 36, 44)])
-        http.get(tickets_page(100), with_quota(second, 35, 44))
+        http.get(tickets_page(SECOND_OFFSET), with_quota(second, 35, 44))
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len(output.records) == 103
@@ -178,7 +178,7 @@ def test_a_429_reporting_nothing_left_still_holds_the_key_until_the_reset(waits)
     first, second = two_pages("tickets", "30")
     with MockedApi() as http:
         http.get(tickets_page(0), [with_quota(error(429), 0, 20), with_quota(first, 59, 60)])
-        http.get(tickets_page(100), with_quota(second, 58, 60))
+        http.get(tickets_page(SECOND_OFFSET), with_quota(second, 58, 60))
         output = read_stream("tickets", SyncMode.full_refresh, ConfigBuilder().build())
 
     assert len(output.records) == 103

@@ -57,6 +57,14 @@ DETAIL_PREFIXES = {"/tickets/": "closed_by", "/message/": "reactions", "/contact
 ALL_HISTORY_START = "2009-01-01T00:00:00Z"  # a full refresh's configured start: the read plan's first page asks from it
 
 
+def _first_page_of_a_history(entry: Dict[str, Any]) -> bool:
+    """All history's first probe has open ends (no start_time, no end_time); a start_date's starts at it."""
+    query = entry["query"]
+    if entry["path"] not in PHONE_SCOPED_PATHS:
+        return False
+    return ("start_time" not in query and "end_time" not in query) or query.get("start_time") == ALL_HISTORY_START
+
+
 def breakdown(log: List[Dict[str, Any]]) -> Dict[str, int]:
     kinds: Counter = Counter()
     windows = set()
@@ -69,12 +77,13 @@ def breakdown(log: List[Dict[str, Any]]) -> Dict[str, int]:
         elif entry["path"].startswith(tuple(DETAIL_PREFIXES)):
             kinds["details"] += 1  # by-id requests for tickets.closed_by etc. (details.py), counted apart
             kinds["details " + next(f for p, f in DETAIL_PREFIXES.items() if entry["path"].startswith(p))] += 1
-        elif query.get("limit") == "1" or query.get("start_time") == ALL_HISTORY_START:
+        elif query.get("limit") == "1" or _first_page_of_a_history(entry):
             kinds["probes"] += 1  # limit=1, or the read plan's first page of a history (probes.history_begin)
         else:
             kinds["pages"] += 1
             if entry["path"] in PHONE_SCOPED_PATHS:
-                windows.add((entry["path"], entry["phone"], query.get("start_time"), query.get("end_time")))
+                # Pages of one window share its start_time (the next page moves end_time: paging.py).
+                windows.add((entry["path"], entry["phone"], query.get("start_time")))
     kinds["windows"] = len(windows)
     kinds["requests"] = len(log)
     return dict(kinds)

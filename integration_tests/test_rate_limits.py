@@ -186,3 +186,77 @@ def test_a_token_bucket_meets_no_429():
     send_from_threads(pacer, quota)
 
     assert quota.rejected == 0
+
+
+def test_once_the_answers_show_a_token_bucket_an_empty_bucket_lets_one_request_go_per_token():
+    """The fake's token bucket, ten tokens refilled in 60 s, Reset = when it is full again. After the first empty
+    bucket's wait, an answer reporting nine left with a Reset 6 s away (a fixed window would have begun a whole window
+    later) shows the bucket: when it is empty again, each request waits the refill of one token (Reset / Limit,
+    about 6 s), not until the bucket is full (60 s), and meets no 429."""
+    clock = Clock(1000.0)
+    waits = []
+    pacing = "source_periskope.pacing"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(f"{pacing}.time", clock)
+        patch.setattr(f"{pacing}.sleep", lambda seconds: waits.append(seconds) or clock.sleep(seconds))
+        quota, pacer = Quota(per_minute=10, model="token_bucket", clock=clock.time), Pacer()
+        for _ in range(20):  # the whole bucket, a wait until it is full, the whole bucket again
+            number = pacer.wait_turn()
+            allowed, headers = quota.admit("key")
+            pacer.observe(number, 200 if allowed else 429, headers)
+        waits.clear()
+        started = clock.now
+        for _ in range(5):  # the bucket is empty: five more requests
+            number = pacer.wait_turn()
+            allowed, headers = quota.admit("key")
+            pacer.observe(number, 200 if allowed else 429, headers)
+
+    assert quota.rejected == 0
+    assert clock.now - started <= 5 * 6 * 1.05, waits  # one token's refill each, not a full bucket's
+
+
+def paced_requests(pacer, quota, clock, count):
+    """`count` requests one after another on simulated time; the waits each took."""
+    waits = []
+    for _ in range(count):
+        started = clock.now
+        number = pacer.wait_turn()
+        allowed, headers = quota.admit("key")
+        pacer.observe(number, 200 if allowed else 429, headers)
+        waits.append(clock.now - started)
+    return waits
+
+
+@pytest.mark.parametrize("reset_format", ["seconds", "epoch_down"])
+def test_a_fixed_window_whose_remaining_rises_at_its_reset_is_not_taken_for_a_token_bucket(monkeypatch, reset_format):
+    """A window barely used (Remaining 7), then the next window's answers (Remaining 9): Remaining rose, as in a
+    bucket, but the Reset moved a whole window later. Once that window is spent the pace waits for its reset; taking it
+    for a bucket would send a request every 6 s into the spent window, a 429 each."""
+    clock = Clock(1000.0)
+    monkeypatch.setattr("source_periskope.pacing.time", clock)
+    monkeypatch.setattr("source_periskope.pacing.sleep", clock.sleep)
+    quota, pacer = Quota(per_minute=10, reset_format=reset_format, clock=clock.time), Pacer()
+
+    paced_requests(pacer, quota, clock, 3)
+    clock.now = 1065.0  # that window ended at 1060
+    paced_requests(pacer, quota, clock, 13)  # the whole next window (until 1125), then three more
+
+    assert quota.rejected == 0
+    assert clock.now >= 1125
+
+
+def test_a_429_while_pacing_a_token_bucket_ends_that_pace(monkeypatch):
+    """Taken for a bucket, the key turns out to have a fixed window (here the server changes its model): the first
+    request sent one token's refill after the window was spent meets a 429, and from then on the pace waits for the
+    Reset, so the windows after it meet none."""
+    clock = Clock(1000.0)
+    monkeypatch.setattr("source_periskope.pacing.time", clock)
+    monkeypatch.setattr("source_periskope.pacing.sleep", clock.sleep)
+    quota, pacer = Quota(per_minute=10, model="token_bucket", clock=clock.time), Pacer()
+
+    paced_requests(pacer, quota, clock, 20)  # a full bucket, its refill, and a second one: the bucket is shown
+    quota.model = "fixed_window"
+    quota.reset()
+    paced_requests(pacer, quota, clock, 35)  # more than three windows
+
+    assert quota.rejected == 1

@@ -20,8 +20,12 @@ The CDK's own `api_budget` (HTTPAPIBudget, 7.39) was not enough: it reads Reset 
 seconds-to-wait value silently disables it, milliseconds raise inside the request), ignores X-RateLimit-Limit,
 starts a fixed ten-day window, and does not cover requests made outside the manifest.
 
-Assumed: the quota is per API key, and Reset says when Remaining is whole again (a fixed window). With a token
-bucket whose Reset means "full again", the Pacer waits longer than needed but still avoids the 429.
+Assumed: the quota is per API key, and Reset says when Remaining is whole again (a fixed window). A token bucket
+whose Reset means "full again" is paced as one only on strong evidence (`_notice_bucket`): Remaining rose by more
+than the requests counted meanwhile could explain, while the Reset moved later by less than a window. Then an empty
+bucket lets one request go per token's refill (Reset / Limit) instead of waiting until it is full, which wasted the
+last partial bucket of a sync (1.13x the ideal). Misjudging a fixed window as a bucket would cost a 429 per token,
+so the evidence is narrow and the first 429 in that mode ends it for good.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ POLL_SECONDS = 0.2  # while answers are awaited, how often a waiting request loo
 LOST_AFTER_SECONDS = 300.0  # a request never answered (its connection failed) stops counting as in flight
 LAG_STEP_SECONDS = 1.0  # what one 429 after a predicted reset adds to the lag of the server's resets
 MAX_LAG_SECONDS = 10.0
+BUCKET_MARGIN_SECONDS = 3.0  # rounding of Reset (1 s each way) and the answer's travel, when telling a bucket apart
 
 
 def sleep(seconds: float) -> None:  # a seam for tests, which record the waits instead of sleeping
@@ -52,13 +57,19 @@ class Pacer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._granted = 0
-        self._outstanding: Dict[int, Tuple[float, int]] = {}  # request number -> (when let through, window), until answered
+        # request number -> (when let through, window, requests in flight then), until answered
+        self._outstanding: Dict[int, Tuple[float, int, int]] = {}
         self._reported: Optional[int] = None  # the lowest Remaining this window's answers reported
         self._resets_at: Optional[float] = None  # epoch seconds; None: no window known
         self._limit: Optional[int] = None
         self._window = 0  # counts the windows this pace has seen begin
         self._predicted = False  # this window began because its reset was due, and no answer has confirmed it yet
         self._lag = 0.0  # how much later than their Reset says the server's windows end, as 429s taught
+        self._seen: Optional[Tuple[int, float]] = None  # the last window's lowest Remaining and its reset, kept
+        self._longest_reset = 0.0  # the longest Reset read: a fixed window is at least this long
+        self._bucket = False  # the answers showed a token bucket (see _notice_bucket)
+        self._bucket_refuted = False  # a 429 met while pacing a bucket: wait for Reset from then on
+        self._token_wait = False  # the wait under way is one token's refill, not a reset
         self.waited_seconds = 0.0  # in all
 
     def wait_turn(self, patience: float = SYNC_PATIENCE_SECONDS) -> int:
@@ -109,14 +120,43 @@ class Pacer:
             resets_at = now + reading.resets_in + self._lag
             if self._resets_at is not None and resets_at < self._resets_at - 1:
                 return  # a late answer from a window that has reset since: it says nothing about this one
+            if self._token_wait and reading.remaining > 0:
+                return  # counted before the empty bucket's answer (or a refill the next request will show)
+            self._notice_bucket(number, granted, reading, resets_at)
+            self._longest_reset = max(self._longest_reset, reading.resets_in)
+            limit = reading.limit or self._limit
+            if self._bucket and reading.remaining == 0 and limit:
+                # An empty bucket: one token comes back within Reset / Limit (Reset is when all Limit are back, and
+                # errs late: rounded up, read after the answer's trip). So no settling moment for a server's clock,
+                # which the wait adds to every reset (1.55 s instead of 1.5 s a token at 40/min was 3% of the pace).
+                self._start_window(0, now + reading.resets_in / limit + self._lag - SETTLE_SECONDS)
+                self._token_wait = True
+                return
             if self._resets_at is None or self._reported is None or resets_at > self._resets_at + 1:
                 self._start_window(reading.remaining, resets_at)  # a new window (or the first reading)
             else:
                 self._reported = min(self._reported, reading.remaining)  # within a window, the lowest is the latest
                 self._resets_at = max(self._resets_at, resets_at)  # answers arrive out of order: the latest Reset
+            self._seen = (self._reported, self._resets_at)
 
-    def _rate_limited(self, granted: Optional[Tuple[float, int]], reading: Optional[QuotaReading],
+    def _notice_bucket(self, number: Optional[int], granted: Optional[Tuple[float, int, int]],
+                       reading: QuotaReading, resets_at: float) -> None:
+        """A fixed window gives quota back only at a reset a whole window later; a bucket gives tokens back as time
+        passes. So Remaining rising by more than the requests the server may have counted between the two answers
+        (those let through after this one, and those in flight when it was), while the Reset moved later by clearly
+        less than the longest Reset read (a window is at least that long), can only be a bucket."""
+        if self._bucket or self._bucket_refuted or granted is None or number is None or self._seen is None:
+            return
+        lowest, reset_then = self._seen
+        counted_between = (self._granted - number) + granted[2]
+        if (reading.remaining - lowest > counted_between
+                and resets_at < reset_then + self._longest_reset - BUCKET_MARGIN_SECONDS):
+            self._bucket = True
+
+    def _rate_limited(self, granted: Optional[Tuple[float, int, int]], reading: Optional[QuotaReading],
                       headers: Mapping[str, str], now: float) -> None:
+        if self._bucket:  # the evidence misled, or the server throttles otherwise too: wait for Reset from now on
+            self._bucket, self._bucket_refuted = False, True
         retry_after = seconds_from_header(headers, now)
         if retry_after is not None and retry_after > 0:
             self._start_window(0, now + retry_after)  # the server says how long: every request waits that long
@@ -140,12 +180,12 @@ class Pacer:
     def _left(self) -> Optional[int]:
         if self._reported is None and self._predicted:
             # A predicted reset: one request first, the others when its answer confirms the window.
-            return 1 - sum(1 for _, window in self._outstanding.values() if window == self._window)
+            return 1 - sum(1 for _, window, _ in self._outstanding.values() if window == self._window)
         base = self._reported if self._reported is not None else self._limit
         return None if base is None else base - len(self._outstanding)
 
     def _renew_if_reset(self, now: float) -> None:
-        for number in [n for n, (at, _) in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
+        for number in [n for n, (at, _, _) in self._outstanding.items() if now - at > LOST_AFTER_SECONDS]:
             del self._outstanding[number]
         if self._resets_at is not None and now >= self._resets_at + SETTLE_SECONDS:
             self._predict_window()
@@ -160,10 +200,11 @@ class Pacer:
         self._reported, self._resets_at = reported, resets_at
         self._window += 1
         self._predicted = False
+        self._token_wait = False
 
     def _grant(self, now: float) -> int:
         self._granted += 1
-        self._outstanding[self._granted] = (now, self._window)
+        self._outstanding[self._granted] = (now, self._window, len(self._outstanding))
         return self._granted
 
 

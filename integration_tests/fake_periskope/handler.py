@@ -78,9 +78,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         elif url.path == "/v1" or url.path.startswith("/v1/"):
             self._handle_api(method, api_path(url.path), query)
         else:  # outside the API's base path: counted apart, so request_log paths stay /v1-relative
+            self.fake.outside_api_requests[url.path] += 1  # before answering: a client may read the count at once
             payload = api.error_body(404, "NOT_FOUND", "Not Found", f"Cannot {method} {url.path}")
             self.send(404, to_json_bytes(payload), JSON, self.fake.rate_limit_headers())
-            self.fake.outside_api_requests[url.path] += 1
 
     def _read_body(self):
         length = int(self.headers.get("Content-Length") or 0)

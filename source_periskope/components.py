@@ -375,6 +375,25 @@ class _ListPaging(PaginationStrategy):
     def _limit(self) -> int:
         return page_sizes.page_size_for(self.config, self._path)
 
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any] = None,
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        request, records = self._page(response)
+        token, problem = self._next_token(request, records, last_page_token_value, response)
+        self._warn(problem, response)
+        paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
+        return token
+
+    def _next_token(self, request: paging.PageRequest, records: List[Mapping[str, Any]], token: Optional[Any], response: requests.Response) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+        """(the next page's token or None, a problem to warn about once or None): each strategy's rule."""
+        raise NotImplementedError
+
     def _page(self, response: requests.Response) -> Tuple[paging.PageRequest, List[Mapping[str, Any]]]:
         records = getattr(response, PAGE_RECORDS, None)
         if records is None:
@@ -394,50 +413,26 @@ def _phone_of(stream_slice: Optional[StreamSlice]) -> Optional[str]:
 class NewestFirstTimePaging(_ListPaging):
     """Pages a time window by time, not by offset (paging.py): the next page ends where the last one did."""
 
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any] = None,
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
-        request, records = self._page(response)
+    def _next_token(self, request: paging.PageRequest, records: List[Mapping[str, Any]], token: Optional[Any], response: requests.Response) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
         page = paging.TimePage(request, [r.get(self._cursor_field) for r in records], [r.get(self._key_field) for r in records])
         largest = page_sizes.largest_page_size_for(self.config, self._path)
-        token, problem = paging.next_time_token(page, last_page_token_value, self._limit(), largest)
-        self._warn(problem, response)
-        paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
-        return token
+        return paging.next_time_token(page, token, self._limit(), largest)
 
 
 @dataclass
 class OverlappingOffsetPaging(_ListPaging):
     """Pages a list that has no time filter by offset, each page overlapping the one before (paging.py)."""
 
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any] = None,
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
-        request, records = self._page(response)
+    def _next_token(self, request: paging.PageRequest, records: List[Mapping[str, Any]], token: Optional[Any], response: requests.Response) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
         keys = [r.get(self._key_field) for r in records]
-        if keys and last_page_token_value and keys == list(last_page_token_value.get("seen") or []):
+        if keys and token and keys == list(token.get("seen") or []):
             raise AirbyteTracedException(
                 message=f"Stream {self._stream}: Periskope returned the same page for offset {request.offset} of "
                 f"{_path(response)} as for the offset before: it seems to ignore `offset`. Stopped rather than read the "
                 "same records forever.",
                 failure_type=FailureType.system_error,
             )
-        token, problem = paging.next_overlap_token(request, keys, last_page_token_value, self._limit())
-        self._warn(problem, response)
-        paging.emitted_before.remember(self._stream, _phone_of(stream_slice), token)
-        return token
+        return paging.next_overlap_token(request, keys, token, self._limit())
 
 
 @dataclass
@@ -542,18 +537,11 @@ class ErrorHandlerThatTrustsSuccess(DefaultErrorHandler):
 def _smaller_page_size(response: requests.Response) -> Optional[ErrorResolution]:
     """A 422 about `limit`: the bound it names becomes the endpoint's page size for the rest of the sync
     (page_sizes.py), and the page is asked again from the start of its window with it."""
-    if response.status_code != 422:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not page_sizes.is_limit_rejection(422, body):
-        return None
     refused = paging.PageRequest.of(response.request.url if response.request else response.url).limit
-    bound = page_sizes.learn(response.url or "", refused, body)
+    bound = page_sizes.learn_from_rejection(response, refused)
     if bound is None:
-        return None  # limit=1 refused: the manifest's filters fail the stream with the API's message
+        return None  # no such refusal, or limit=1 refused: the manifest's filters fail the stream with the API's message
+    body = response.json()
     logger.info(f"Periskope refused page size {refused} for {_path(response)} ({body.get('message')}); asking for {bound}.")
     return ErrorResolution(
         response_action=ResponseAction.RESET_PAGINATION,

@@ -72,6 +72,21 @@ def learn(url: str, refused: int, body: Mapping[str, Any]) -> Optional[int]:
         return _learned[key]
 
 
+def learn_from_rejection(response: Any, refused: int) -> Optional[int]:
+    """The smaller page size a 422 about `limit` to `refused` allows (remembered for its endpoint), or None when
+    the response is no such refusal or nothing smaller is left to try."""
+    if getattr(response, "status_code", None) != 422:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not is_limit_rejection(422, body):
+        return None
+    bound = learn(response.url or "", refused, body)
+    return bound if bound is not None and bound < refused else None
+
+
 def forget() -> None:
     """A new sync starts with the configured page size again (one process may run several reads in tests)."""
     with _lock:

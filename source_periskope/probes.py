@@ -50,27 +50,15 @@ def _page(config: Mapping[str, Any], stream: StreamFacts, phone: str, start: Opt
         times["end_time"] = (end + ONE_SECOND).strftime(STATE_DATETIME_FORMAT)
     while True:
         response = get(config, stream.api_path, phone=phone, patience=sync_patience(config), offset=0, limit=limit, **times)
-        if response.status_code == 422 and limit > 1:
-            smaller = _accepted_limit(response, limit)
-            if smaller is not None:
-                limit = smaller
-                continue
+        smaller = page_sizes.learn_from_rejection(response, limit)
+        if smaller is not None:
+            limit = smaller
+            continue
         if response.status_code in (401, 403):
             raise KeyRefused(refusal(response, stream.api_path, phone))
         if response.status_code != 200:
             raise ApiProblem(f"HTTP {response.status_code} from {stream.api_path}")
         return records_of(response, stream.records_keys)
-
-
-def _accepted_limit(response: Any, refused: int) -> Optional[int]:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not page_sizes.is_limit_rejection(422, body):
-        return None
-    learned = page_sizes.learn(response.url or "", refused, body)
-    return learned if learned is not None and learned < refused else None
 
 
 class KeyRefused(AirbyteTracedException):

@@ -166,15 +166,16 @@ INVISIBLE = {
 }
 
 
-@pytest.mark.parametrize("where", ["inside", "at the start"])
-@pytest.mark.parametrize("name", list(INVISIBLE))
+# Whitespace at the ends is trimmed, as for every field: only the characters that are not whitespace are refused there.
+PLACES = [(name, "inside") for name in INVISIBLE] + [(name, "at the start") for name in INVISIBLE if not INVISIBLE[name].isspace()]
+
+
+@pytest.mark.parametrize("name, where", PLACES)
 def test_a_key_with_an_invisible_character_is_refused_naming_the_field_never_the_value(name, where):
     from unit_tests.key_leaks import assert_no_key
 
     secret = "sk-live-0123456789abcdefghij"
     key = secret[:10] + INVISIBLE[name] + secret[10:] if where == "inside" else INVISIBLE[name] + secret
-    if where == "at the start" and INVISIBLE[name].isspace():
-        pytest.skip("whitespace at the ends is trimmed, as for every field")
     with pytest.raises(ConfigError) as refused:
         normalize_config({"api_key": key, "phone_number": "919876543210"})
 
